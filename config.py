@@ -1,0 +1,51 @@
+"""Settings: read once from the environment, frozen, secrets kept out of ``repr``.
+
+The variables are a fixed interface (see README): operators and scripts rely on their names.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PUBLIC_API_URL = "https://api.telegram.org"
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message is a sentence for the person running the bot."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)
+    api_url: str = PUBLIC_API_URL
+    data_dir: Path = Path("data")
+    content_dir: Path = Path("content")
+    master_key: str | None = field(default=None, repr=False)
+    quota_bytes: int = 1024**3
+
+    @property
+    def local_api(self) -> bool:
+        """True when the bot talks to a self-hosted Bot API server (no 20 MB download cap)."""
+        return self.api_url.rstrip("/") != PUBLIC_API_URL
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        quota_mb = env.get("SHOUHU_QUOTA_MB", "1024")
+        try:
+            quota = int(quota_mb) * 1024 * 1024
+        except ValueError:
+            raise ConfigError(f"SHOUHU_QUOTA_MB must be a whole number of megabytes, not {quota_mb!r}.") from None
+        api_url = env.get("TELEGRAM_API_URL", "").strip() or PUBLIC_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"TELEGRAM_API_URL must start with http:// or https://, not {api_url!r}.")
+        return cls(
+            token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            api_url=api_url.rstrip("/"),
+            data_dir=Path(env.get("SHOUHU_DATA_DIR", "").strip() or "data"),
+            content_dir=Path(env.get("SHOUHU_CONTENT_DIR", "").strip() or "content"),
+            master_key=env.get("SHOUHU_MASTER_KEY", "").strip() or None,
+            quota_bytes=quota,
+        )

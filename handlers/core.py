@@ -1,0 +1,65 @@
+"""What every adapter shares: the services, and applying one event to one chat's case.
+
+Telegram (handlers/*) and the terminal chat (handlers/terminal.py) both call ``apply``: same
+engine, same storage, same transaction per update. Whatever works in one works in the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import httpx
+from telegram.ext import CallbackContext, ExtBot
+
+from config import Settings
+from flows.content import Content
+from flows.engine import Engine
+from flows.model import Case, Event, Reply
+from storage.db import Storage
+
+
+@dataclass
+class Services:
+    """The application's shared objects (PTB's ``bot_data``), typed instead of a dict."""
+
+    settings: Settings
+    content: Content
+    engine: Engine
+    storage: Storage | None = field(default=None)
+    http: httpx.AsyncClient | None = field(default=None)
+
+
+class ShouhuContext(CallbackContext[ExtBot, dict, dict, Services]):
+    """``context.storage`` and ``context.engine`` instead of ``bot_data["x"]`` look-ups."""
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data
+
+    @property
+    def storage(self) -> Storage:
+        return self.bot_data.storage
+
+    @property
+    def engine(self) -> Engine:
+        return self.bot_data.engine
+
+
+async def apply(
+    services: Services,
+    chat_id: int,
+    language_code: str | None,
+    event: Event,
+    *,
+    update_id: int | None = None,
+    incoming: Iterable[int] = (),
+) -> tuple[Case, list[Reply]]:
+    """Handle one event in one transaction; raises AlreadyHandled for a redelivered update."""
+    loc = services.content.for_language(language_code)
+    async with services.storage.transaction(update_id) as tx:
+        case = await tx.case(chat_id, loc.code, loc.start)
+        await tx.record_messages(chat_id, list(incoming))
+        replies = await services.engine.handle(case, event, tx)
+        await tx.save_case(case)
+    return case, replies

@@ -1,0 +1,101 @@
+"""Uploads in a private chat, at any node: stream, hash, encrypt, then commit as evidence.
+
+The file is fetched and written to the vault *before* the update's transaction (a download can
+take minutes and must not hold the one writer), then committed with the update. A redelivered
+update is skipped before anything is downloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import AsyncIterator
+
+import httpx
+from telegram import Message, Update
+from telegram.error import BadRequest, NetworkError
+from telegram.ext import Application, MessageHandler, filters
+
+from flows.model import Event, StagedFile
+from handlers.chat import run
+from handlers.core import Services, ShouhuContext
+from storage.crypto import CHUNK_SIZE
+from storage.errors import EmptyFile, OverQuota
+
+log = logging.getLogger(__name__)
+
+KINDS = ("document", "photo", "voice", "audio", "video", "video_note")
+UPLOADS = filters.ChatType.PRIVATE & (
+    filters.Document.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
+)
+
+
+def attachment(message: Message):
+    """(kind, the file object, its MIME type, its file name) of an upload."""
+    for kind in KINDS:
+        media = getattr(message, kind)
+        if media:
+            if kind == "photo":
+                return kind, media[-1], "image/jpeg", ""
+            return kind, media, getattr(media, "mime_type", None) or "", getattr(media, "file_name", None) or ""
+    return None
+
+
+async def file_chunks(services: Services, file_path: str) -> AsyncIterator[bytes]:
+    """The file's bytes exactly as Telegram serves them, a chunk at a time."""
+    settings = services.settings
+    local = Path(file_path)
+    if settings.local_api and local.is_absolute():  # a local Bot API server hands out paths on its disk
+        with open(local, "rb") as f:
+            while chunk := f.read(CHUNK_SIZE):
+                yield chunk
+        return
+    url = f"{settings.api_url}/file/bot{settings.token}/{file_path}"
+    async with services.http.stream("GET", url) as response:
+        response.raise_for_status()
+        async for chunk in response.aiter_bytes(CHUNK_SIZE):
+            yield chunk
+
+
+async def on_upload(update: Update, context: ShouhuContext) -> None:
+    message = update.message
+    storage, services = context.storage, context.services
+    if await storage.is_handled(update.update_id):
+        return
+    kind, media, mime, filename = attachment(message)
+    caption = message.caption or ""
+    loc = services.content.for_language(update.effective_user.language_code if update.effective_user else None)
+    case, key = await storage.ensure_case(message.chat_id, loc.code, loc.start)
+    async with storage.transaction() as tx:
+        room = services.settings.quota_bytes - await tx.evidence_bytes(case)
+
+    error = None
+    staged = None
+    try:
+        tg_file = await context.bot.get_file(media.file_id)
+        blob_id, path, sha, size = await storage.vault.ingest(
+            case.id, key, file_chunks(services, tg_file.file_path), max_bytes=room)
+        staged = StagedFile(blob_id, path, sha, size, kind, mime, media.file_unique_id, caption, filename, message.date)
+    except BadRequest as exc:
+        if "too big" not in str(exc).lower():
+            raise
+        error = "too_big"
+    except OverQuota:
+        error = "quota_full"
+    except EmptyFile:
+        error = "empty"
+    except (httpx.HTTPError, NetworkError, OSError) as exc:
+        log.warning("download failed: %s", type(exc).__name__)  # never the URL: it holds the token
+        error = "download_failed"
+
+    event = Event("file", staged=staged, said=caption) if staged else Event("file_error", error, said=caption)
+    try:
+        await run(update, context, event)
+    except BaseException:
+        if staged:
+            staged.path.unlink(missing_ok=True)
+        raise
+
+
+def register(app: Application) -> None:
+    app.add_handler(MessageHandler(UPLOADS, on_upload))

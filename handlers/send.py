@@ -1,0 +1,120 @@
+"""Replies -> Bot API calls. The one place that knows how the engine's words reach a phone."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from flows.model import Case, DeleteMessages, Export, Message, Reply, SendOriginal, Toast
+from handlers.core import ShouhuContext
+from storage.export import build_export, file_name, restore
+
+log = logging.getLogger(__name__)
+
+
+def markup(msg: Message) -> InlineKeyboardMarkup | None:
+    if not msg.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in msg.buttons])
+
+
+async def answer_query(update: Update, text: str = "") -> None:
+    """Stop the spinner. A query already answered (or too old) is not worth an error."""
+    if update.callback_query:
+        try:
+            await update.callback_query.answer(text[:200] or None)
+        except BadRequest:
+            pass
+
+
+async def send_replies(update: Update, context: ShouhuContext, case: Case, replies: list[Reply]) -> None:
+    chat_id = case.chat_id
+    bot = context.bot
+    toast = next((r.text for r in replies if isinstance(r, Toast)), "")
+    await answer_query(update, toast)
+    sent: list[int] = []
+    for reply in replies:
+        if isinstance(reply, Message):
+            if reply.edit and update.callback_query and update.callback_query.message:
+                try:
+                    await update.callback_query.message.edit_text(
+                        reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply))
+                    continue
+                except BadRequest as exc:
+                    if "not modified" in str(exc).lower():
+                        continue
+                    # too old to edit, or gone: say it anew below
+            m = await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply))
+            sent.append(m.message_id)
+        elif isinstance(reply, SendOriginal):
+            sent += await _send_original(context, case, reply.no)
+        elif isinstance(reply, Export):
+            sent += await _send_export(context, case)
+        elif isinstance(reply, DeleteMessages):
+            await _delete_messages(context, chat_id, reply.ids)
+    if not case.deleted:
+        await context.storage.record_sent(chat_id, sent)
+
+
+async def _send_original(context: ShouhuContext, case: Case, no: int) -> list[int]:
+    storage, engine = context.storage, context.engine
+    loc = engine.content.locale(case.locale)
+    async with storage.transaction() as tx:
+        item = await tx.evidence_get(case, no)
+    blob = await storage.blob_of(case.id, no)
+    if not blob or not item:
+        m = await context.bot.send_message(case.chat_id, loc.msg("evidence_not_found", no=f"E-{no:03d}"), parse_mode=ParseMode.HTML)
+        return [m.message_id]
+    dest = storage.tmp_dir / f"{blob}.out"
+    try:
+        if not restore(storage, case, item, blob, await storage.case_key(case), dest):
+            m = await context.bot.send_message(case.chat_id, engine.damaged(case.locale, no).text, parse_mode=ParseMode.HTML)
+            return [m.message_id]
+        with open(dest, "rb") as f:
+            m = await context.bot.send_document(case.chat_id, f, filename=file_name(loc, item))
+        return [m.message_id]
+    finally:
+        dest.unlink(missing_ok=True)
+
+
+async def _send_export(context: ShouhuContext, case: Case) -> list[int]:
+    storage, engine = context.storage, context.engine
+    loc = engine.content.locale(case.locale)
+    result = await build_export(storage, case, loc)
+    sent = []
+    try:
+        for i, part in enumerate(result.parts, start=1):
+            with open(part, "rb") as f:
+                m = await context.bot.send_document(
+                    case.chat_id, f, filename=part.name, parse_mode=ParseMode.HTML,
+                    caption=loc.msg("export_part_caption", part=i, parts=len(result.parts)))
+            sent.append(m.message_id)
+    finally:
+        _remove_tree(result.parts)
+    for msg in engine.export_summary(case.locale, result.count, len(result.parts), result.failed):
+        m = await context.bot.send_message(case.chat_id, msg.text, parse_mode=ParseMode.HTML)
+        sent.append(m.message_id)
+    return sent
+
+
+def _remove_tree(parts: list[Path]) -> None:
+    for p in parts:
+        p.unlink(missing_ok=True)
+    if parts:
+        try:
+            parts[0].parent.rmdir()
+        except OSError:
+            pass
+
+
+async def _delete_messages(context: ShouhuContext, chat_id: int, ids: tuple[int, ...]) -> None:
+    """Remove the conversation from the chat where Telegram still allows it (48 hours)."""
+    for i in range(0, len(ids), 100):
+        try:
+            await context.bot.delete_messages(chat_id, list(ids[i:i + 100]))
+        except (BadRequest, Forbidden) as exc:
+            log.info("could not delete some messages: %s", type(exc).__name__)

@@ -1,0 +1,179 @@
+"""The terminal chat: the same engine and storage as on Telegram, typed instead of tapped.
+
+Operators use it to preview content; anyone can use it to try the bot without a token.
+Buttons are numbered: type the number. Commands work as on Telegram (/start, /status, ...).
+Terminal-only lines start with a colon: ``:file PATH [caption]`` (also ``:photo``, ``:voice``,
+``:audio``, ``:video``) sends a file as evidence; ``:q`` quits. Files the bot hands back
+(originals, the export ZIP) are written to ./shouhu-out/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import mimetypes
+import re
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from config import Settings
+from flows.content import Content
+from flows.model import Btn, Case, DeleteMessages, Event, Export, Message, SendOriginal, StagedFile, Toast
+from handlers.app import build_engine
+from handlers.core import Services, apply
+from storage.crypto import CHUNK_SIZE
+from storage.db import Storage
+from storage.errors import AlreadyHandled, EmptyFile, OverQuota
+from storage.export import build_export, file_name, restore
+
+TERMINAL_CHAT_ID = 0  # never a Telegram user id
+KINDS = {":file": "document", ":photo": "photo", ":voice": "voice", ":audio": "audio", ":video": "video"}
+TAG = re.compile(r"<[^>]+>")
+
+
+def plain(text: str) -> str:
+    return html.unescape(TAG.sub("", text))
+
+
+class Terminal:
+    def __init__(self, services: Services, out: TextIO, out_dir: Path):
+        self.s = services
+        self.out = out
+        self.out_dir = out_dir
+        self.buttons: list[Btn] = []
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def show(self, msg: Message) -> None:
+        self.say()
+        self.say(plain(msg.text))
+        self.buttons = [b for row in msg.buttons for b in row]
+        for i, b in enumerate(self.buttons, start=1):
+            self.say(f"  [{i}] {b.label}")
+
+    async def event_for(self, line: str) -> Event | None:
+        if line.isdigit() and self.buttons:
+            n = int(line)
+            if not 1 <= n <= len(self.buttons):
+                self.say(f"(type 1 to {len(self.buttons)})")
+                return None
+            return Event("button", self.buttons[n - 1].data)
+        if line.startswith("/"):
+            name = line.split()[0][1:].lower()
+            from flows.engine import COMMANDS
+
+            return Event("command", name if name in COMMANDS else "unknown")
+        head = line.split(maxsplit=1)[0]
+        if head in KINDS:
+            return await self.upload(KINDS[head], line[len(head):].strip())
+        return Event("text", line)
+
+    async def upload(self, kind: str, rest: str) -> Event | None:
+        path_text, _, caption = rest.partition(" ")
+        path = Path(path_text).expanduser()
+        if not path.is_file():
+            self.say(f"(no such file: {path})")
+            return None
+        loc = self.s.content.for_language(None)
+        storage = self.s.storage
+        case, key = await storage.ensure_case(TERMINAL_CHAT_ID, loc.code, loc.start)
+        async with storage.transaction() as tx:
+            room = self.s.settings.quota_bytes - await tx.evidence_bytes(case)
+
+        async def chunks():
+            with open(path, "rb") as f:
+                while chunk := f.read(CHUNK_SIZE):
+                    yield chunk
+
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        try:
+            blob_id, stored, sha, size = await storage.vault.ingest(case.id, key, chunks(), max_bytes=room)
+        except OverQuota:
+            return Event("file_error", "quota_full", said=caption)
+        except EmptyFile:
+            return Event("file_error", "empty", said=caption)
+        staged = StagedFile(blob_id, stored, sha, size, kind, mime, "", caption, path.name, datetime.now(timezone.utc))
+        return Event("file", staged=staged, said=caption)
+
+    async def deliver(self, case: Case, replies) -> None:
+        for r in replies:
+            if isinstance(r, Toast) and r.text:
+                self.say(f"  · {plain(r.text)}")
+            elif isinstance(r, Message):
+                self.show(r)
+            elif isinstance(r, SendOriginal):
+                await self.original(case, r.no)
+            elif isinstance(r, Export):
+                await self.export(case)
+            elif isinstance(r, DeleteMessages):
+                self.say("(the bot's messages would now be removed from the Telegram chat)")
+
+    async def original(self, case: Case, no: int) -> None:
+        storage = self.s.storage
+        async with storage.transaction() as tx:
+            item = await tx.evidence_get(case, no)
+        blob = await storage.blob_of(case.id, no)
+        if not item or not blob:
+            return
+        loc = self.s.content.locale(case.locale)
+        self.out_dir.mkdir(exist_ok=True)
+        dest = self.out_dir / file_name(loc, item)
+        dest.unlink(missing_ok=True)
+        if restore(storage, case, item, blob, await storage.case_key(case), dest):
+            self.say(f"(file: {dest})")
+        else:
+            self.show(self.s.engine.damaged(case.locale, no))
+
+    async def export(self, case: Case) -> None:
+        loc = self.s.content.locale(case.locale)
+        result = await build_export(self.s.storage, case, loc)
+        self.out_dir.mkdir(exist_ok=True)
+        for part in result.parts:
+            dest = self.out_dir / part.name
+            shutil.move(part, dest)
+            self.say(f"(file: {dest})")
+        if result.parts:
+            result.parts[0].parent.rmdir()
+        for msg in self.s.engine.export_summary(case.locale, result.count, len(result.parts), result.failed):
+            self.show(msg)
+
+    async def handle(self, event: Event) -> Case:
+        try:
+            case, replies = await apply(self.s, TERMINAL_CHAT_ID, None, event)
+        except AlreadyHandled:  # pragma: no cover - the terminal has no update ids
+            raise
+        except BaseException:
+            if event.staged:
+                event.staged.path.unlink(missing_ok=True)
+            raise
+        await self.deliver(case, replies)
+        return case
+
+
+async def chat(settings: Settings, content: Content, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    services = Services(settings, content, build_engine(settings, content))
+    services.storage = await Storage.open(settings.data_dir, settings.master_key)
+    term = Terminal(services, out, Path("shouhu-out"))
+    try:
+        term.say(f"{content.locale(content.default).name} — terminal chat. Type a number for a button, "
+                 "/help for commands, ':file PATH' to send a file, ':q' to quit.")
+        await term.handle(Event("button", "h|"))  # where this case left off (the start, if new)
+        while True:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            line = line.strip()
+            if line in (":q", ":quit", "/quit"):
+                break
+            if not line:
+                continue
+            event = await term.event_for(line)
+            if event:
+                await term.handle(event)
+    finally:
+        await services.storage.close()
+    return 0
