@@ -101,7 +101,9 @@ class Engine:
         replies: list[Reply] = []
         said = event.said or (event.value if event.kind == "text" else "")
         if said and loc.is_crisis(said):
-            replies.append(Message(loc.crisis_text))
+            replies.append(Message(loc.crisis_text, self._continue(loc)))
+            if event.kind == "text" and not case.awaiting:
+                return replies  # no "I did not expect text" after someone said they are in danger
         if event.kind == "command":
             replies += await self._command(case, loc, event.value, store)
         elif event.kind == "button":
@@ -124,6 +126,7 @@ class Engine:
             for ref in node.law:
                 f = loc.law[ref]
                 lines.append(loc.messages["law_line"].format(text=f.text, source=f.source, as_of=f.as_of))
+            lines.append(loc.msg("disclaimer"))
             parts.append("\n".join(lines))
         rows: list[tuple[Btn, ...]] = []
         if node.checklist:

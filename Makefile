@@ -1,0 +1,31 @@
+# make run   : set up .venv if needed, install, start the bot (Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal chat)
+# make test  : set up .venv if needed, install with test tools, run the whole suite
+# make check : validate content/
+# make bench : run the benchmarks (results in benchmarks/RESULTS.md)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: run test check bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) bot.py $(if $(TELEGRAM_BOT_TOKEN),,chat)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+check: $(VENV)/.installed
+	$(PY) bot.py check
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache
