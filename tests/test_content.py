@@ -1,0 +1,160 @@
+"""Content: every node reachable and within Telegram's limits; a broken file is named by line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.content import MAX_LABEL_WIDTH, MESSAGES, PLAIN_TEXT_MESSAGES, html_problems, label_width, load_content
+from flows.errors import ContentError
+from flows.model import Btn, Case, EvidenceItem
+from tests.conftest import CONTENT_DIR, ROOT
+
+
+def walk(engine, loc):
+    """Render every node a user can reach from /start by pressing buttons; return them by id."""
+    case = Case("c", 1, loc.code, loc.start)
+    seen, todo = {}, [loc.start]
+    while todo:
+        nid = todo.pop()
+        if nid in seen:
+            continue
+        case.node = nid
+        msg = engine.render(case, loc)
+        seen[nid] = msg
+        for row in msg.buttons:
+            for b in row:
+                if b.data.startswith("g|"):
+                    todo.append(b.data.split("|")[2])
+                elif b.data.startswith("s|"):
+                    todo.append(loc.steps[int(b.data[2:]) - 1].node)
+    return seen
+
+
+def assert_fits(text: str, buttons=(), *, what: str):
+    errors, visible = html_problems(text)
+    assert not errors, f"{what}: Telegram would refuse the HTML: {errors}"
+    assert 0 < visible <= 4096, f"{what}: {visible} characters"
+    for row in buttons:
+        assert len(row) <= 8
+        for b in row:
+            assert len(b.data.encode()) <= 64, f"{what}: callback data {b.data!r} is over 64 bytes"
+            assert label_width(b.label) <= MAX_LABEL_WIDTH + 2, f"{what}: label {b.label!r} too wide for a phone"
+
+
+def test_every_node_is_reachable_from_start_and_has_a_way_on(engine, zh):
+    rendered = walk(engine, zh)
+    assert set(rendered) == set(zh.nodes)
+    for nid, msg in rendered.items():
+        assert msg.buttons, f"node {nid} is a dead end"
+    assert {s.node for s in zh.steps} <= set(rendered), "all five steps reachable"
+
+
+def test_every_node_fits_telegram_ticked_or_not(engine, zh):
+    for nid in zh.nodes:
+        for ticks in (set(), {f"{c}:{i.id}" for c in zh.checklists for i in zh.checklists[c].items}):
+            msg = engine.render(Case("c", 1, zh.code, nid, ticks), zh)
+            assert_fits(msg.text, msg.buttons, what=f"node {nid}")
+
+
+def test_every_message_fits_telegram_with_long_values(engine, zh):
+    long = "长" * 300
+    for key, names in MESSAGES.items():
+        if key in PLAIN_TEXT_MESSAGES:
+            continue
+        text = zh.msg(key, **{n: long if n in ("note", "items", "title", "category") else "E-999" for n in names})
+        assert_fits(text, what=f"message {key}")
+    assert_fits(zh.crisis_text, what="crisis text")
+
+
+def test_evidence_buttons_fit_64_bytes_for_big_numbers(engine, zh):
+    item = EvidenceItem(999_999, "document", None, 1, "a" * 64, __import__("datetime").datetime.now(), "x/y")
+    receipt = engine.receipt(zh, item)
+    assert_fits(receipt.text, receipt.buttons, what="receipt")
+    for data in ("edy|999999", "el|99999", "eo|999999", "c|999999|" + max((c.id for c in zh.categories), key=len)):
+        assert len(data.encode()) <= 64
+    assert_fits("x", ((Btn("x", f"t|{'n' * 30}|{'i' * 24}"),),), what="longest tick")
+
+
+def test_legal_claims_carry_source_and_date(zh):
+    for fact in zh.law.values():
+        assert fact.source and fact.as_of and fact.certainty in ("verified", "reported")
+    reported = [f for f in zh.law.values() if f.certainty == "reported"]
+    assert reported, "LEGAL_FACTS has unsure facts; they must be marked"
+
+
+@pytest.fixture
+def broken(tmp_path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root)
+    return root / "zh-CN"
+
+
+def problems_for(folder: Path) -> list[str]:
+    with pytest.raises(ContentError) as info:
+        load_content(folder.parent)
+    return [str(p) for p in info.value.problems]
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in l)
+
+
+def test_unknown_target_is_reported_with_file_and_line(broken):
+    f = broken / "nodes_step1.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("go: verify_debt}", "go: verify_dept}", 1), encoding="utf-8")
+    problems = problems_for(broken)
+    assert any(p.startswith(f"{f}:") and "verify_dept" in p for p in problems), problems
+
+
+def test_duplicate_node_id_names_both_places(broken):
+    f = broken / "nodes_step2.yaml"
+    f.write_text(f.read_text(encoding="utf-8") + "\n  stop_paying:\n    title: x\n    text: y\n", encoding="utf-8")
+    problems = problems_for(broken)
+    assert any("used twice" in p and "nodes_step1.yaml:" in p for p in problems), problems
+
+
+def test_long_label_missing_text_and_bad_html_are_reported(broken):
+    f = broken / "nodes_step1.yaml"
+    text = f.read_text(encoding="utf-8")
+    text = text.replace("{label: 怎样核对欠款,", "{label: 怎样核对欠款怎样核对欠款怎样核对欠款,", 1)
+    text = text.replace("<b>不慌着还，先核对清楚</b>", "<b>不慌着还，先核对清楚", 1)
+    f.write_text(text, encoding="utf-8")
+    problems = problems_for(broken)
+    label_line = line_of(f, "怎样核对欠款怎样核对欠款")
+    assert any(p.startswith(f"{f}:{label_line}:") and "too long" in p for p in problems), problems
+    assert any("never closed" in p for p in problems), problems
+
+
+def test_broken_yaml_syntax_names_the_line(broken):
+    f = broken / "steps.yaml"
+    lines = f.read_text(encoding="utf-8").splitlines()
+    lines.insert(5, "  - n: [unclosed")
+    f.write_text("\n".join(lines), encoding="utf-8")
+    problems = problems_for(broken)
+    assert any(p.startswith(f"{f}:") and "not valid YAML" in p for p in problems), problems
+
+
+def test_reported_fact_may_not_cite_an_article(broken):
+    f = broken / "law.yaml"
+    text = f.read_text(encoding="utf-8")
+    text = text.replace("certainty: reported", "certainty: reported\n    # edited", 1)
+    f.write_text(text, encoding="utf-8")
+    loc = load_content(broken.parent).locale("zh-CN")
+    fact = next(x for x in loc.law.values() if x.certainty == "reported")
+    f.write_text(text.replace(fact.text.splitlines()[0], "第三十条 " + fact.text.splitlines()[0], 1), encoding="utf-8")
+    assert any("cite no article number" in p for p in problems_for(broken))
+
+
+def test_check_command_exits_1_and_prints_file_line(broken):
+    f = broken / "nodes.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("go: menu}", "go: nowhere}", 1), encoding="utf-8")
+    bad = subprocess.run([sys.executable, "bot.py", "check", str(broken.parent)], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert f"{f}:" in bad.stderr and "nowhere" in bad.stderr
+    good = subprocess.run([sys.executable, "bot.py", "check", str(CONTENT_DIR)], cwd=ROOT, capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
