@@ -55,3 +55,53 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
             if needle in p.read_bytes():
                 found.append(p)
     return found
+
+
+# ----------------------------------------------------------------------------- Telegram, faked over HTTP
+
+from contextlib import asynccontextmanager  # noqa: E402
+
+from config import Settings  # noqa: E402
+from tests.fakes.botapi import FakeBotAPI  # noqa: E402
+
+TOKEN = "123456:TEST-token-never-in-logs"
+
+
+@pytest.fixture
+def fake():
+    server = FakeBotAPI(token=TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+def bot_settings(server: FakeBotAPI, data_dir: Path, **overrides) -> Settings:
+    values = dict(token=TOKEN, api_url=server.url, data_dir=data_dir, content_dir=CONTENT_DIR, master_key=MASTER_KEY)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running_bot(server: FakeBotAPI, data_dir: Path, **overrides):
+    """The real Application, polling the fake server, started the way run_polling starts it."""
+    from handlers.app import build_application
+
+    app = build_application(bot_settings(server, data_dir, **overrides), load_content(CONTENT_DIR), backoff=0.05)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.post_shutdown(app)
+        await app.shutdown()
+
+
+@pytest.fixture
+async def bot(fake, data_dir):
+    async with running_bot(fake, data_dir) as app:
+        yield app
+    assert not fake.unexpected, fake.unexpected

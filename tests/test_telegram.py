@@ -1,0 +1,154 @@
+"""A victim on Telegram: the real Application against the strict fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+
+from tests.conftest import TOKEN, running_bot
+
+USER = 987654321
+
+
+def to_step(msg, step) -> str:
+    """The callback data of the button on ``msg`` that leads to ``step`` (step bar or menu)."""
+    return next(b.data for row in msg.buttons for b in row
+                if b.data == f"s|{step.n}" or b.data.endswith(f"|{step.node}"))
+
+
+def go_label(loc, node_id: str, target: str) -> str:
+    return next(b.label for row in loc.nodes[node_id].buttons for b in row if b.go == target)
+
+
+async def test_five_steps_ticks_and_status_on_telegram(bot, fake, zh):
+    user = fake.user(USER, "小李", language_code="zh-hans")
+    user.send("/start")
+    (welcome,) = await user.wait_for_messages(1)
+    assert "/privacy" in welcome.text and "/delete" in welcome.text
+    user.press(welcome, go_label(zh, zh.start, "menu"))
+    (menu,) = await user.wait_for_messages(1)
+    last = menu
+    for step in zh.steps:
+        user.press(last, to_step(last, step))
+        (msg,) = await user.wait_for_messages(1)
+        node = zh.nodes[step.node]
+        assert msg.raw_text.startswith(node.text.strip())
+        item = zh.checklists[node.checklist].items[0]
+        user.press(msg, item.text)
+        edited = await user.wait_for_edit(msg)
+        assert f"☑ {item.text}" in edited.button_labels
+        last = edited
+    user.send("/status")
+    (status,) = await user.wait_for_messages(1)
+    for step in zh.steps:
+        line = next(l for l in status.text.splitlines() if step.title in l)
+        assert "1/" in line
+    assert not fake.unanswered_callbacks(), "every button press stops the spinner"
+
+
+async def test_restart_in_the_middle_and_press_an_old_button(fake, data_dir, zh):
+    user = fake.user(USER, language_code="zh")
+    async with running_bot(fake, data_dir):
+        user.send("/start")
+        (welcome,) = await user.wait_for_messages(1)
+        user.press(welcome, go_label(zh, zh.start, "menu"))
+        (menu,) = await user.wait_for_messages(1)
+    async with running_bot(fake, data_dir):
+        user.press(menu, to_step(menu, zh.steps[3]))
+        (msg,) = await user.wait_for_messages(1)
+        assert msg.raw_text.startswith(zh.nodes[zh.steps[3].node].text.strip())
+        user.send("/status")
+        (status,) = await user.wait_for_messages(1)
+        assert zh.msg("status_here").strip() in next(l for l in status.text.splitlines() if zh.steps[3].title in l)
+
+
+async def test_redelivered_update_changes_nothing(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    user.send("/start")
+    (welcome,) = await user.wait_for_messages(1)
+    press = user.press(welcome, go_label(zh, zh.start, "menu"))
+    await user.wait_for_messages(1)
+    user.send("/status")
+    await user.wait_for_messages(1)
+    await bot.update_queue.put(Update.de_json(press, bot.bot))  # Telegram sends it again
+    await asyncio.sleep(0.5)
+    assert user.take_new_messages() == []
+
+
+async def test_forged_button_is_answered_and_shows_where_you_are(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    user.send("/start")
+    (welcome,) = await user.wait_for_messages(1)
+    upd = user.press_data(welcome, "g|welcome|../../etc/passwd")
+    answer = await user.wait_for_answer(upd)
+    assert answer.text == zh.msg("stale_button")
+    (again,) = await user.wait_for_messages(1)
+    assert again.button_labels == welcome.button_labels
+
+
+async def test_free_text_and_unknown_commands_are_answered(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    user.send("在吗")
+    msgs = await user.wait_for_messages(2)
+    assert zh.nodes[zh.start].title in msgs[0].text
+    user.send("/whatever")
+    msgs = await user.wait_for_messages(2)
+    assert msgs[0].raw_text == zh.msg("unknown_command")
+
+
+async def test_crisis_words_bring_12356_first(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    user.send("/start")
+    await user.wait_for_messages(1)
+    user.send("我真的活不下去了")
+    (msg,) = await user.wait_for_messages(1)
+    assert "12356" in msg.text
+
+
+async def test_group_gets_one_line_and_the_bot_leaves(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    group = fake.group(-100123, user)
+    group.send("/start")
+    (line,) = await group.wait_for_messages(1)
+    assert line.raw_text == zh.msg("group_chat")
+    await fake.wait_until(lambda: -100123 in fake.left_chats, 5)
+    other = fake.group(-200456, user)
+    other.add_bot()
+    (line,) = await other.wait_for_messages(1)
+    await fake.wait_until(lambda: -200456 in fake.left_chats, 5)
+    await asyncio.sleep(0.2)
+    assert group.take_new_messages() == [] and other.take_new_messages() == []
+
+
+async def test_429_and_502_are_survived(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    fake.fail_next("sendMessage", 429, retry_after=1)
+    user.send("/start")
+    (welcome,) = await user.wait_for_messages(1, timeout=15)
+    fake.fail_next("sendMessage", 502, times=2)
+    fake.fail_next("answerCallbackQuery", 502)
+    upd = user.press(welcome, go_label(zh, zh.start, "menu"))
+    await user.wait_for_messages(1, timeout=15)
+    await user.wait_for_answer(upd)
+    fake.fail_next("getUpdates", 502, times=2)
+    user.send("/help")
+    (help_msg,) = await user.wait_for_messages(1, timeout=15)
+    assert help_msg.raw_text.startswith(zh.msg("help")[:20])
+
+
+async def test_logs_hold_no_token_and_nothing_the_victim_wrote(bot, fake, zh, caplog):
+    from bot import setup_logging
+
+    setup_logging()  # the levels production runs with
+    caplog.set_level(logging.INFO)
+    user = fake.user(USER, language_code="zh")
+    fake.fail_next("sendMessage", 502)
+    user.send("/start")
+    await user.wait_for_messages(1, timeout=15)
+    user.send("我的身份证号是 110101199001011234")
+    await user.wait_for_messages(2)
+    logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records)
+    assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
+    assert "110101199001011234" not in logged
