@@ -135,6 +135,10 @@ async def test_bad_html_is_rejected_like_telegram(server, bot, user):
             await bot.send_message(1001, bad, parse_mode=HTML)
         assert reason.lower() in str(info.value).lower(), (bad, str(info.value))
     assert user.history == []
+    with pytest.raises(BadRequest):  # not implemented by the fake: refused AND recorded
+        await bot.send_message(1001, "*x*", parse_mode=ParseMode.MARKDOWN_V2)
+    assert len(server.unexpected) == 1
+    server.unexpected.clear()
 
 
 async def test_good_html_works(server, bot, user):
@@ -176,7 +180,7 @@ async def test_callback_data_is_limited_to_64_bytes(server, bot, user):
 async def test_press_answer_and_unanswered_callbacks(server, bot, user):
     await bot.send_message(1001, "选一个", reply_markup=keyboard([("✅ 是的", "yes"), ("❌ 不是", "no")]))
     (msg,) = await user.wait_for_messages()
-    assert msg.buttons == ((("✅ 是的", "yes"), ("❌ 不是", "no")),)
+    assert msg.buttons == [[("✅ 是的", "yes"), ("❌ 不是", "no")]]
 
     with pytest.raises(AssertionError, match="是的"):
         user.press(msg, "也许")
@@ -216,7 +220,7 @@ async def test_edits_are_checked_like_telegram(server, bot, user):
     edited = await bot.edit_message_text("<b>第一步</b>", 1001, sent.message_id, parse_mode=HTML)
     assert edited.reply_markup is None
     after = await user.wait_for_edit(before, timeout=2)
-    assert after.edited and after.buttons == () and after.text == "第一步"
+    assert after.edited and after.buttons == [] and after.text == "第一步"
     assert user.take_new_messages() == []  # edits are not new messages
 
 
@@ -242,6 +246,21 @@ async def test_unknown_blocked_and_left_chats(server, bot, user):
         await bot.send_message(-2002, "again")
     kinds = [next(k for k in u if k != "update_id") for u in server.all_updates]
     assert kinds.count("my_chat_member") == 3  # block, unblock, leave
+
+
+async def test_commands_and_chat_actions(server, bot, user):
+    from telegram import BotCommand, BotCommandScopeAllPrivateChats
+
+    commands = [BotCommand("start", "开始"), BotCommand("help", "帮助")]
+    assert await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code="zh")
+    assert await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats(), language_code="zh") == tuple(commands)
+    assert await bot.get_my_commands() == ()
+    with pytest.raises(BadRequest, match="(?i)bot_command_invalid"):
+        await bot.set_my_commands([BotCommand("Start-Now", "x")])
+    assert await bot.send_chat_action(1001, "upload_document")
+    with pytest.raises(BadRequest, match="(?i)wrong parameter action"):
+        await bot.send_chat_action(1001, "dancing")
+    assert user.chat_actions == ["upload_document"]
 
 
 async def test_delete_message_within_48_hours():
@@ -309,6 +328,9 @@ async def test_get_file_over_20_mb_is_too_big_unless_local_mode(tmp_path):
             small = await bot.get_file(small_update["message"]["document"]["file_id"])
             assert small.file_path.startswith("/")  # absolute path on disk, like `--local`
             assert await small.download_as_bytearray() == b"small evidence"
+            sent = await bot.send_document(9, big)  # local mode: PTB sends a file:// URI, no upload
+            assert (sent.document.file_name, sent.document.file_size) == ("录屏.mp4", 21 * MB)
+            assert local.requests[-1].params["document"].startswith("file://")
         assert local.unexpected == []
 
 
@@ -317,7 +339,8 @@ async def test_bot_upload_is_recorded_and_limited(server, bot, user):
     sent = await bot.send_document(1001, data, filename="证据包.pdf", caption="<b>导出</b>", parse_mode=HTML)
     assert sent.document.file_name == "证据包.pdf" and sent.caption == "导出"
     (msg,) = await user.wait_for_messages()
-    assert (msg.document.filename, msg.document.data, msg.caption) == ("证据包.pdf", data, "导出")
+    filename, content = msg.document
+    assert (filename, content, msg.caption) == ("证据包.pdf", data, "导出")
     assert server.file_bytes(sent.document.file_id) == data
     assert server.requests[-1].files["document"].size == len(data)
 
@@ -453,7 +476,7 @@ async def test_real_application_polls_in_the_same_event_loop(server):
         assert (welcome.text, welcome.button_labels) == ("欢迎", ["开始"])
         press = user.press(welcome, "开始")
         edited = await user.wait_for_edit(welcome, timeout=5)
-        assert edited.text == "你选了 go" and edited.buttons == ()
+        assert edited.text == "你选了 go" and edited.buttons == []
         assert (await user.wait_for_answer(press)).text == "收到"
         await app.updater.stop()
         await app.stop()

@@ -51,7 +51,7 @@ import threading
 import time
 import traceback
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -630,7 +630,8 @@ class ButtonView(NamedTuple):
 
 
 class DocumentView:
-    """A document the bot sent; ``data`` reads the uploaded bytes."""
+    """A document the bot sent: ``filename``, ``mime_type``, ``size`` and ``data`` (the uploaded
+    bytes, read on access).  Unpacks as ``filename, data = message.document``."""
 
     def __init__(self, record: _FileRecord):
         self._record = record
@@ -648,6 +649,10 @@ class DocumentView:
     def data(self) -> bytes:
         return self._record.read()
 
+    def __iter__(self) -> Iterator[Any]:
+        yield self.filename
+        yield self.data
+
     def __repr__(self) -> str:
         return f"DocumentView(filename={self.filename!r}, mime_type={self.mime_type!r}, size={self.size})"
 
@@ -657,8 +662,8 @@ class BotMessage:
     """Snapshot of a message the bot sent, as the user sees it.
 
     ``text`` is the visible text (HTML already parsed), ``raw_text`` what the bot
-    passed to ``sendMessage``.  ``buttons`` are rows of :class:`ButtonView`
-    ``(label, callback_data)``.  ``edited`` is True once the bot edited it;
+    passed to ``sendMessage``.  ``buttons`` is a list of rows, each a list of
+    :class:`ButtonView` ``(label, callback_data)`` named tuples.  ``edited`` is True once the bot edited it;
     ``deleted`` is True if it has been deleted since.
     """
 
@@ -667,10 +672,10 @@ class BotMessage:
     date: int
     text: str | None
     raw_text: str | None
-    entities: tuple[dict[str, Any], ...]
+    entities: list[dict[str, Any]]
     caption: str | None
     parse_mode: str | None
-    buttons: tuple[tuple[ButtonView, ...], ...]
+    buttons: list[list[ButtonView]]
     reply_markup: dict[str, Any] | None
     document: DocumentView | None
     edited: bool
@@ -1307,7 +1312,7 @@ class FakeBotAPI:
             for row in keyboard:
                 new_row = []
                 for button in row:
-                    label = button if isinstance(button, str) else button.get("text") if isinstance(button, dict) else None
+                    label = button.get("text") if isinstance(button, dict) else button
                     if not isinstance(label, str):
                         raise _bad("can't parse keyboard button: KeyboardButton must be a String or an Object")
                     if not label:
@@ -2033,6 +2038,11 @@ def _extension(record: _FileRecord) -> str:
     return guessed or {"photo": ".jpg", "voice": ".oga", "video_note": ".mp4"}.get(record.kind, "")
 
 
+def _file_fields(record: _FileRecord, **fields: Any) -> dict[str, Any]:
+    """The JSON of a Telegram file object (Document, PhotoSize, Voice, ...)."""
+    return {"file_id": record.file_id, "file_unique_id": record.file_unique_id, **fields, "file_size": record.size}
+
+
 def _document_dict(record: _FileRecord) -> dict[str, Any]:
     data: dict[str, Any] = {"file_id": record.file_id, "file_unique_id": record.file_unique_id}
     if record.file_name:
@@ -2108,10 +2118,10 @@ class FakeChat:
             date=message.date,
             text=message.text,
             raw_text=message.raw_text if message.text is not None else message.raw_caption,
-            entities=tuple(copy.deepcopy(message.entities or message.caption_entities)),
+            entities=copy.deepcopy(message.entities or message.caption_entities),
             caption=message.caption,
             parse_mode=message.parse_mode,
-            buttons=tuple(tuple(ButtonView(b["text"], b.get("callback_data")) for b in row) for row in rows),
+            buttons=[[ButtonView(b["text"], b.get("callback_data")) for b in row] for row in rows],
             reply_markup=copy.deepcopy(message.reply_markup),
             document=DocumentView(message.file) if message.file is not None and "document" in message.media else None,
             edited=message.edit_date is not None,
@@ -2155,7 +2165,9 @@ class FakeChat:
         return stored
 
     # -- sending
-    def send(self, text: str, *, from_user: FakeUser | None = None, reply_to: BotMessage | int | None = None) -> dict[str, Any]:
+    def send(
+        self, text: str, *, from_user: FakeUser | None = None, reply_to: BotMessage | int | None = None
+    ) -> dict[str, Any]:
         """The user sends a text message.  A leading ``/command`` gets a ``bot_command`` entity
         at offset 0, as Telegram adds.  Returns the update."""
         if not text:
@@ -2209,10 +2221,8 @@ class FakeChat:
             thumb = self.server._new_file(
                 "photo", data=f"THUMBNAIL {w}x{h} of {record.file_unique_id}".encode(), mime_type="image/jpeg"
             )
-            sizes.append({"file_id": thumb.file_id, "file_unique_id": thumb.file_unique_id, "file_size": thumb.size, "width": w, "height": h})
-        sizes.append(
-            {"file_id": record.file_id, "file_unique_id": record.file_unique_id, "file_size": record.size, "width": width, "height": height}
-        )
+            sizes.append(_file_fields(thumb, width=w, height=h))
+        sizes.append(_file_fields(record, width=width, height=height))
         return self._media("photo", sizes, caption, from_user, record)  # type: ignore[arg-type]
 
     def send_voice(
@@ -2225,7 +2235,7 @@ class FakeChat:
         from_user: FakeUser | None = None,
     ) -> dict[str, Any]:
         record = self._register("voice", data, mime_type=mime_type)
-        payload = {"file_id": record.file_id, "file_unique_id": record.file_unique_id, "duration": duration, "mime_type": mime_type, "file_size": record.size}
+        payload = _file_fields(record, duration=duration, mime_type=mime_type)
         return self._media("voice", payload, caption, from_user, record)
 
     def send_audio(
@@ -2241,7 +2251,7 @@ class FakeChat:
         from_user: FakeUser | None = None,
     ) -> dict[str, Any]:
         record = self._register("audio", data, file_name=file_name, mime_type=mime_type)
-        payload: dict[str, Any] = {"file_id": record.file_id, "file_unique_id": record.file_unique_id, "duration": duration, "file_name": file_name, "mime_type": mime_type, "file_size": record.size}
+        payload = _file_fields(record, duration=duration, file_name=file_name, mime_type=mime_type)
         if title:
             payload["title"] = title
         if performer:
@@ -2261,14 +2271,16 @@ class FakeChat:
         from_user: FakeUser | None = None,
     ) -> dict[str, Any]:
         record = self._register("video", data, file_name=file_name, mime_type=mime_type)
-        payload = {"file_id": record.file_id, "file_unique_id": record.file_unique_id, "width": width, "height": height, "duration": duration, "file_name": file_name, "mime_type": mime_type, "file_size": record.size}
+        payload = _file_fields(
+            record, width=width, height=height, duration=duration, file_name=file_name, mime_type=mime_type
+        )
         return self._media("video", payload, caption, from_user, record)
 
     def send_video_note(
         self, data: FileInput, *, duration: int = 5, length: int = 240, from_user: FakeUser | None = None
     ) -> dict[str, Any]:
         record = self._register("video_note", data, mime_type="video/mp4")
-        payload = {"file_id": record.file_id, "file_unique_id": record.file_unique_id, "length": length, "duration": duration, "file_size": record.size}
+        payload = _file_fields(record, length=length, duration=duration)
         return self._media("video_note", payload, None, from_user, record)
 
     # -- buttons
@@ -2584,7 +2596,8 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 self.send_json(400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"})
                 return
-            status, payload = api._call(api_match.group(1), api_match.group(2), params, files, _RequestContext(self.connection))
+            token, method = api_match.groups()
+            status, payload = api._call(token, method, params, files, _RequestContext(self.connection))
             self.send_json(status, payload)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
             self.close_connection = True
