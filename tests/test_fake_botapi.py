@@ -429,20 +429,18 @@ async def test_drop_pending_updates(server, bot):
     assert server.was_dropped(stale["update_id"])
 
 
-def test_threaded_server_stops_promptly():
+def test_stop_answers_a_pending_long_poll_promptly():
     fake = FakeBotAPI(token=TOKEN).start()
-    done = threading.Event()
-
-    def poll() -> None:
-        raw_post(fake, f"/bot{TOKEN}/getUpdates", {"timeout": "30"})
-        done.set()
-
-    thread = threading.Thread(target=poll)
+    answers = []
+    path = f"/bot{TOKEN}/getUpdates"
+    thread = threading.Thread(target=lambda: answers.append(raw_post(fake, path, {"timeout": "30"})))
     thread.start()
     time.sleep(0.2)
+    started = time.monotonic()
     fake.stop()
-    assert done.wait(2)
-    thread.join()
+    thread.join(2)
+    assert time.monotonic() - started < 1
+    assert answers == [(200, {"ok": True, "result": []})]
 
 
 # ----------------------------------------------------------------------------- a whole Application

@@ -813,6 +813,7 @@ class FakeBotAPI:
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._closing = False
+        self._inflight = 0  # HTTP requests being answered right now
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: dict[threading.Thread, socket.socket] = {}
@@ -895,13 +896,15 @@ class FakeBotAPI:
         return self
 
     def stop(self) -> None:
-        """Stop the server: end long polls and delayed downloads, close all connections."""
+        """Stop the server: end long polls (they answer ``[]``) and delayed downloads, let
+        in-flight answers go out, then close all connections."""
         httpd = self._httpd
         if httpd is None:
             return
         with self._cond:
             self._closing = True
             self._cond.notify_all()
+            self._cond.wait_for(lambda: self._inflight == 0, timeout=2)
         httpd.shutdown()
         with self._lock:
             connections = list(self._connections.items())
@@ -2565,6 +2568,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         api = self.server.api
+        with api._cond:
+            api._inflight += 1
+        try:
+            self._answer()
+        finally:
+            with api._cond:
+                api._inflight -= 1
+                api._cond.notify_all()
+
+    def _answer(self) -> None:
+        api = self.server.api
         try:
             split = urlsplit(self.path)
             path = unquote(split.path)
@@ -2599,10 +2613,15 @@ class _Handler(BaseHTTPRequestHandler):
             token, method = api_match.groups()
             status, payload = api._call(token, method, params, files, _RequestContext(self.connection))
             self.send_json(status, payload)
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
+        except OSError:  # the client went away (killed bot process, cancelled request, ...)
             self.close_connection = True
-        except OSError:
+        except Exception:  # a bug in the fake's HTTP layer: make it loud
+            api._unexpected(f"fake Bot API crashed answering {self.command} {self.path}: {traceback.format_exc()}")
             self.close_connection = True
+            try:
+                self.send_json(500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+            except OSError:
+                pass
 
     def _api_download(self, token: str, file_path: str) -> None:
         self.server.api._download(self, token, file_path)
