@@ -24,11 +24,7 @@ class Settings:
     content_dir: Path = Path("content")
     master_key: str | None = field(default=None, repr=False)
     quota_bytes: int = 1024**3
-
-    @property
-    def local_api(self) -> bool:
-        """True when the bot talks to a self-hosted Bot API server (no 20 MB download cap)."""
-        return self.api_url.rstrip("/") != PUBLIC_API_URL
+    local_api: bool = False  # a telegram-bot-api server run with --local on this machine
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -48,4 +44,5 @@ class Settings:
             content_dir=Path(env.get("SHOUHU_CONTENT_DIR", "").strip() or "content"),
             master_key=env.get("SHOUHU_MASTER_KEY", "").strip() or None,
             quota_bytes=quota,
+            local_api=env.get("SHOUHU_LOCAL_BOT_API", "").strip().lower() in ("1", "true", "yes"),
         )

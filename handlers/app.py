@@ -48,6 +48,7 @@ def build_application(settings: Settings, content: Content, *, backoff: float = 
         .token(settings.token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
+        .local_mode(settings.local_api)  # files then pass by path: no size cap, nothing loaded into memory
         .request(ResilientRequest(backoff=backoff, read_timeout=30.0, media_write_timeout=120.0))
         .get_updates_request(ResilientRequest(backoff=backoff, read_timeout=40.0))
         .context_types(ContextTypes(context=ShouhuContext, bot_data=lambda: services))

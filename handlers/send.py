@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Forbidden
 
 from flows.model import Case, DeleteMessages, Export, Message, Reply, SendOriginal, Toast
 from handlers.core import ShouhuContext
-from storage.export import build_export, file_name, restore
+from storage.export import build_export, file_name, part_budget, restore
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,7 @@ async def _send_original(context: ShouhuContext, case: Case, no: int) -> list[in
         if not restore(storage, case, item, blob, await storage.case_key(case), dest):
             m = await context.bot.send_message(case.chat_id, engine.damaged(case.locale, no).text, parse_mode=ParseMode.HTML)
             return [m.message_id]
-        with open(dest, "rb") as f:
-            m = await context.bot.send_document(case.chat_id, f, filename=file_name(loc, item))
+        m = await _send_file(context, case.chat_id, dest, file_name(loc, item))
         return [m.message_id]
     finally:
         dest.unlink(missing_ok=True)
@@ -84,14 +83,13 @@ async def _send_original(context: ShouhuContext, case: Case, no: int) -> list[in
 async def _send_export(context: ShouhuContext, case: Case) -> list[int]:
     storage, engine = context.storage, context.engine
     loc = engine.content.locale(case.locale)
-    result = await build_export(storage, case, loc)
+    local = context.services.settings.local_api
+    result = await build_export(storage, case, loc, budget=part_budget(local))
     sent = []
     try:
         for i, part in enumerate(result.parts, start=1):
-            with open(part, "rb") as f:
-                m = await context.bot.send_document(
-                    case.chat_id, f, filename=part.name, parse_mode=ParseMode.HTML,
-                    caption=loc.msg("export_part_caption", part=i, parts=len(result.parts)))
+            m = await _send_file(context, case.chat_id, part, part.name,
+                                 caption=loc.msg("export_part_caption", part=i, parts=len(result.parts)))
             sent.append(m.message_id)
     finally:
         _remove_tree(result.parts)
@@ -99,6 +97,15 @@ async def _send_export(context: ShouhuContext, case: Case) -> list[int]:
         m = await context.bot.send_message(case.chat_id, msg.text, parse_mode=ParseMode.HTML)
         sent.append(m.message_id)
     return sent
+
+
+async def _send_file(context: ShouhuContext, chat_id: int, path: Path, filename: str, caption: str | None = None):
+    """Upload a file. A local Bot API server reads it from disk by path (memory stays flat);
+    the public one gets the bytes (at most one part, under 50 MB)."""
+    if context.services.settings.local_api:
+        return await context.bot.send_document(chat_id, path, filename=filename, caption=caption, parse_mode=ParseMode.HTML)
+    with open(path, "rb") as f:
+        return await context.bot.send_document(chat_id, f, filename=filename, caption=caption, parse_mode=ParseMode.HTML)
 
 
 def _remove_tree(parts: list[Path]) -> None:

@@ -27,7 +27,12 @@ from storage.crypto import CryptoError
 from storage.db import Storage, now
 
 UPLOAD_LIMIT = 50 * 1000 * 1000  # the Bot API's sendDocument limit (public server)
-PART_BUDGET = UPLOAD_LIMIT - 2 * 1000 * 1000  # room for the manifests and ZIP headers
+LOCAL_UPLOAD_LIMIT = 2000 * 1000 * 1000  # a local (--local) Bot API server
+HEADROOM = 2 * 1000 * 1000  # the manifests and ZIP headers
+
+
+def part_budget(local_api: bool) -> int:
+    return (LOCAL_UPLOAD_LIMIT if local_api else UPLOAD_LIMIT) - HEADROOM
 BEIJING = timezone(timedelta(hours=8))
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -91,7 +96,7 @@ def _manifest(loc: Locale, items: list[tuple[EvidenceItem, str, int]]) -> tuple[
     return as_json, buf.getvalue().encode("utf-8-sig")
 
 
-async def build_export(storage: Storage, case: Case, loc: Locale, *, part_budget: int = PART_BUDGET) -> ExportResult:
+async def build_export(storage: Storage, case: Case, loc: Locale, *, budget: int = UPLOAD_LIMIT - HEADROOM) -> ExportResult:
     """Verify every item, then write numbered ZIP parts into a fresh folder under data/tmp."""
     items = await storage.evidence_for_export(case.id)
     key = await storage.case_key(case)
@@ -110,7 +115,7 @@ async def build_export(storage: Storage, case: Case, loc: Locale, *, part_budget
     parts: list[list[tuple[EvidenceItem, str]]] = [[]]
     size = 0
     for entry in good:
-        if parts[-1] and size + entry[0].size > part_budget:
+        if parts[-1] and size + entry[0].size > budget:
             parts.append([])
             size = 0
         parts[-1].append(entry)

@@ -6,6 +6,10 @@ import base64
 import os
 from pathlib import Path
 
+# python-telegram-bot warns (an error under filterwarnings=error) when it builds RetryAfter the
+# old way; opt into the new behaviour it will default to.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 import pytest
 
 from flows.content import load_content

@@ -164,11 +164,18 @@ async def test_local_bot_api_server_accepts_large_files(data_dir, tmp_path, zh):
             f.write(chunk)
     digest = hashlib.sha256(big.read_bytes()).hexdigest()
     with FakeBotAPI(token=TOKEN, local_mode=True) as server:
-        async with running_bot(server, data_dir):
+        async with running_bot(server, data_dir, local_api=True):
             user = server.user(USER, language_code="zh")
             user.send_document(big)
             (receipt,) = await user.wait_for_messages(1, timeout=30)
             assert digest[:16] in receipt.text and "25.0 MB" in receipt.text
+            user.send("/export")
+            (confirm,) = await user.wait_for_messages(1)
+            user.press(confirm, "确认导出")
+            docs = [m for m in await user.wait_for_messages(3, timeout=30) if m.document]
+            with zipfile.ZipFile(io.BytesIO(docs[0].document.data)) as zf:
+                name = next(n for n in zf.namelist() if n.startswith("originals/"))
+                assert hashlib.sha256(zf.read(name)).hexdigest() == digest
 
 
 async def test_delete_erases_everything_and_clears_the_chat(bot, fake, zh, data_dir):

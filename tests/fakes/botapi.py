@@ -28,6 +28,38 @@ answered with ``404 Not Found: method not found`` *and* recorded in
 Where the fake is deliberately *stricter* than Telegram, the docstring says so
 (e.g. a bare ``&`` in HTML text, which Telegram silently shows literally but
 the Bot API documentation forbids).
+
+Telegram behaviour imitated (see each ``_api_*`` method):
+
+* auth: wrong token -> 401 ``Unauthorized`` (404 if malformed); unknown method ->
+  404 ``Not Found: method not found``; method names are case-insensitive.
+* getUpdates: long polling, offset confirmation (``is_confirmed``), negative
+  offsets, ``allowed_updates`` memory, 409 Conflict for the older of two
+  concurrent polls; deleteWebhook(drop_pending_updates) drops the queue.
+* text: 1..4096 characters after entity parsing and whitespace trimming, raw
+  text <= 32 KiB, captions <= 1024; HTML parsed by a port of tdlib's parser.
+* inline keyboards: button text required and non-empty, exactly one action,
+  callback_data 1..64 bytes (BUTTON_DATA_INVALID), <= 100 buttons, <= 8 per row.
+* chats: unknown chat -> "chat not found"; a user seen only in a group ->
+  403 "bot can't initiate conversation with a user"; blocked / kicked / left ->
+  the matching 403.
+* edits: message must exist, be the bot's and (for text edits) have text;
+  unchanged text+entities+keyboard -> "message is not modified"; an edit without
+  reply_markup removes the keyboard.
+* callbacks: each query answered at most once ("query is too old ..."), text <= 200.
+* deletes: only within 48 h, others' messages only in private chats.
+* files: uploads <= 50 MB (413), getFile <= 20 MB ("file is too big") unless
+  ``local_mode``; file paths become downloadable only through getFile.
+
+Typical use (same event loop as the bot, or the bot in a subprocess)::
+
+    with FakeBotAPI(token="123:ABC") as server:
+        user = server.user(chat_id=1001, first_name="小李", language_code="zh-hans")
+        user.send("/start")
+        ...start the bot with base_url=server.base_url, base_file_url=server.base_file_url...
+        (welcome,) = await user.wait_for_messages(1)
+        user.press(welcome, "开始")
+        server.assert_clean()   # nothing unexpected, every callback answered
 """
 
 from __future__ import annotations
@@ -1756,9 +1788,15 @@ class FakeBotAPI:
             if not os.path.isfile(path):
                 raise _bad("wrong file identifier/HTTP URL specified")
             name = os.path.basename(path)
+            # a real --local server takes the file during the request: the bot may delete it after
+            with self._lock:
+                if self._tmpdir is None:
+                    self._tmpdir = tempfile.mkdtemp(prefix="fake-botapi-")
+                copy = os.path.join(self._tmpdir, f"upload-{len(self._files)}-{name}")
+            shutil.copyfile(path, copy)
             return self._new_file(
                 field,
-                path=path,
+                path=copy,
                 file_name=name,
                 mime_type=mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream",
             )
