@@ -152,3 +152,31 @@ async def test_logs_hold_no_token_and_nothing_the_victim_wrote(bot, fake, zh, ca
     logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records)
     assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
     assert "110101199001011234" not in logged
+
+
+async def test_a_slow_upload_in_one_chat_does_not_hold_up_another(bot, fake, zh):
+    slow = fake.user(111, language_code="zh")
+    other = fake.user(222, language_code="zh")
+    with fake._lock:  # the stall is in place before the bot can fetch the update
+        upd = slow.send_document(b"x" * 200_000, "rec.m4a")
+        gate = fake.delay_file(upd["message"]["document"]["file_id"])
+    await fake.wait_until(lambda: fake.download_started(upd["message"]["document"]["file_id"]), 10)
+    slow.send("/status")  # queued behind the upload: one chat's updates stay in order
+    other.send("/start")
+    (welcome,) = await other.wait_for_messages(1)
+    assert welcome.buttons
+    assert slow.take_new_messages() == []
+    gate.set()
+    receipt, status = await slow.wait_for_messages(2)
+    assert "E-001" in receipt.text and zh.msg("status_header").replace("<b>", "").replace("</b>", "") in status.text
+
+
+async def test_a_failure_gets_a_calm_apology_not_silence(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    fake.fail_next("sendMessage", 500, times=5)  # every retry of the reply fails
+    user.send("/start")
+    (apology,) = await user.wait_for_messages(1, timeout=20)
+    assert apology.raw_text == zh.msg("error")
+    user.send("/start")
+    (welcome,) = await user.wait_for_messages(1)
+    assert "/privacy" in welcome.text
