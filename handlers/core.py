@@ -7,7 +7,8 @@ engine, same storage, same transaction per update. Whatever works in one works i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from datetime import datetime
+from typing import AsyncIterable, Iterable
 
 import httpx
 from telegram.ext import CallbackContext, ExtBot
@@ -15,8 +16,9 @@ from telegram.ext import CallbackContext, ExtBot
 from config import Settings
 from flows.content import Content
 from flows.engine import Engine
-from flows.model import Case, Event, Reply
+from flows.model import Case, Event, Reply, StagedFile
 from storage.db import Storage
+from storage.errors import EmptyFile, OverQuota
 
 
 @dataclass
@@ -63,3 +65,34 @@ async def apply(
         replies = await services.engine.handle(case, event, tx)
         await tx.save_case(case)
     return case, replies
+
+
+async def stage_upload(
+    services: Services,
+    chat_id: int,
+    language_code: str | None,
+    chunks: AsyncIterable[bytes],
+    *,
+    kind: str,
+    mime: str,
+    filename: str = "",
+    caption: str = "",
+    file_unique_id: str = "",
+    message_date: datetime | None = None,
+) -> Event:
+    """Stream an upload into the vault (hashed, encrypted, fsynced) and return the event that
+    commits it. Quota and empty files become a ``file_error`` event; nothing half-stored stays.
+    Errors of the source (a broken download) propagate to the caller."""
+    loc = services.content.for_language(language_code)
+    storage = services.storage
+    case, key = await storage.ensure_case(chat_id, loc.code, loc.start)
+    async with storage.transaction() as tx:
+        room = services.settings.quota_bytes - await tx.evidence_bytes(case)
+    try:
+        blob_id, path, sha, size = await storage.vault.ingest(case.id, key, chunks, max_bytes=room)
+    except OverQuota:
+        return Event("file_error", "quota_full", said=caption)
+    except EmptyFile:
+        return Event("file_error", "empty", said=caption)
+    staged = StagedFile(blob_id, path, sha, size, kind, mime, file_unique_id, caption, filename, message_date)
+    return Event("file", staged=staged, said=caption)

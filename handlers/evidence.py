@@ -16,11 +16,10 @@ from telegram import Message, Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, MessageHandler, filters
 
-from flows.model import Event, StagedFile
+from flows.model import Event
 from handlers.chat import run
-from handlers.core import Services, ShouhuContext
+from handlers.core import Services, ShouhuContext, stage_upload
 from storage.crypto import CHUNK_SIZE
-from storage.errors import EmptyFile, OverQuota
 
 log = logging.getLogger(__name__)
 
@@ -60,41 +59,30 @@ async def file_chunks(services: Services, file_path: str) -> AsyncIterator[bytes
 
 async def on_upload(update: Update, context: ShouhuContext) -> None:
     message = update.message
-    storage, services = context.storage, context.services
-    if await storage.is_handled(update.update_id):
+    if await context.storage.is_handled(update.update_id):
         return
     kind, media, mime, filename = attachment(message)
     caption = message.caption or ""
-    loc = services.content.for_language(update.effective_user.language_code if update.effective_user else None)
-    case, key = await storage.ensure_case(message.chat_id, loc.code, loc.start)
-    async with storage.transaction() as tx:
-        room = services.settings.quota_bytes - await tx.evidence_bytes(case)
-
-    error = None
-    staged = None
+    language = update.effective_user.language_code if update.effective_user else None
     try:
         tg_file = await context.bot.get_file(media.file_id)
-        blob_id, path, sha, size = await storage.vault.ingest(
-            case.id, key, file_chunks(services, tg_file.file_path), max_bytes=room)
-        staged = StagedFile(blob_id, path, sha, size, kind, mime, media.file_unique_id, caption, filename, message.date)
+        event = await stage_upload(
+            context.services, message.chat_id, language, file_chunks(context.services, tg_file.file_path),
+            kind=kind, mime=mime, filename=filename, caption=caption,
+            file_unique_id=media.file_unique_id, message_date=message.date,
+        )
     except BadRequest as exc:
         if "too big" not in str(exc).lower():
             raise
-        error = "too_big"
-    except OverQuota:
-        error = "quota_full"
-    except EmptyFile:
-        error = "empty"
+        event = Event("file_error", "too_big", said=caption)
     except (httpx.HTTPError, NetworkError, OSError) as exc:
         log.warning("download failed: %s", type(exc).__name__)  # never the URL: it holds the token
-        error = "download_failed"
-
-    event = Event("file", staged=staged, said=caption) if staged else Event("file_error", error, said=caption)
+        event = Event("file_error", "download_failed", said=caption)
     try:
         await run(update, context, event)
     except BaseException:
-        if staged:
-            staged.path.unlink(missing_ok=True)
+        if event.staged:
+            event.staged.path.unlink(missing_ok=True)
         raise
 
 

@@ -21,12 +21,11 @@ from typing import TextIO
 
 from config import Settings
 from flows.content import Content
-from flows.model import Btn, Case, DeleteMessages, Event, Export, Message, SendOriginal, StagedFile, Toast
+from flows.model import Btn, Case, DeleteMessages, Event, Export, Message, SendOriginal, Toast
 from handlers.app import build_engine
-from handlers.core import Services, apply
+from handlers.core import Services, apply, stage_upload
 from storage.crypto import CHUNK_SIZE
 from storage.db import Storage
-from storage.errors import AlreadyHandled, EmptyFile, OverQuota
 from storage.export import build_export, file_name, restore
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
@@ -78,26 +77,14 @@ class Terminal:
         if not path.is_file():
             self.say(f"(no such file: {path})")
             return None
-        loc = self.s.content.for_language(None)
-        storage = self.s.storage
-        case, key = await storage.ensure_case(TERMINAL_CHAT_ID, loc.code, loc.start)
-        async with storage.transaction() as tx:
-            room = self.s.settings.quota_bytes - await tx.evidence_bytes(case)
-
         async def chunks():
             with open(path, "rb") as f:
                 while chunk := f.read(CHUNK_SIZE):
                     yield chunk
 
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        try:
-            blob_id, stored, sha, size = await storage.vault.ingest(case.id, key, chunks(), max_bytes=room)
-        except OverQuota:
-            return Event("file_error", "quota_full", said=caption)
-        except EmptyFile:
-            return Event("file_error", "empty", said=caption)
-        staged = StagedFile(blob_id, stored, sha, size, kind, mime, "", caption, path.name, datetime.now(timezone.utc))
-        return Event("file", staged=staged, said=caption)
+        return await stage_upload(self.s, TERMINAL_CHAT_ID, None, chunks(), kind=kind, mime=mime, filename=path.name,
+                                  caption=caption, message_date=datetime.now(timezone.utc))
 
     async def deliver(self, case: Case, replies) -> None:
         for r in replies:
@@ -144,8 +131,6 @@ class Terminal:
     async def handle(self, event: Event) -> Case:
         try:
             case, replies = await apply(self.s, TERMINAL_CHAT_ID, None, event)
-        except AlreadyHandled:  # pragma: no cover - the terminal has no update ids
-            raise
         except BaseException:
             if event.staged:
                 event.staged.path.unlink(missing_ok=True)

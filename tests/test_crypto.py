@@ -7,15 +7,9 @@ import io
 import logging
 import os
 import stat
-import sys
 from pathlib import Path
 
 import pytest
-
-try:
-    import storage.crypto  # noqa: F401
-except ModuleNotFoundError:  # tests run without the project root on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM

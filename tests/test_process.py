@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import CONTENT_DIR, MASTER_KEY, ROOT, TOKEN
 

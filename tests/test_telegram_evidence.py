@@ -9,7 +9,6 @@ import io
 import os
 import zipfile
 
-import pytest
 from telegram import Update
 
 from tests.conftest import files_containing, running_bot
