@@ -53,6 +53,7 @@ class EvidenceItem:
     extension: str = ""
     note: str = ""
     caption: str = ""
+    message_date: datetime | None = None  # when Telegram says the message was sent
 
     @property
     def label(self) -> str:

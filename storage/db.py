@@ -337,7 +337,7 @@ class Tx:
         return f"shouhu/row/{case.id}/{no}/{field}".encode()
 
     async def _row_to_item(self, case: Case, row, key: bytes) -> EvidenceItem:
-        no, kind, category, size, sha, mime, ext, received, caption, note = row
+        no, kind, category, size, sha, mime, ext, received, caption, note, sent = row
 
         def opened(blob, field):
             return crypto.open_sealed(key, self._ctx(case, no, field), blob).decode() if blob else ""
@@ -345,9 +345,10 @@ class Tx:
         return EvidenceItem(
             no, kind, category, size, sha, datetime.fromisoformat(received), mime, ext,
             note=opened(note, "note"), caption=opened(caption, "caption"),
+            message_date=datetime.fromisoformat(sent) if sent else None,
         )
 
-    _COLS = "no, kind, category, size, sha256, mime, extension, received_at, caption, note"
+    _COLS = "no, kind, category, size, sha256, mime, extension, received_at, caption, note, message_date"
 
     async def evidence_count(self, case: Case) -> int:
         (n,) = await (await self.db.execute("SELECT COUNT(*) FROM evidence WHERE case_id = ?", (case.id,))).fetchone()

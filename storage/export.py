@@ -85,6 +85,8 @@ def _manifest(loc: Locale, items: list[tuple[EvidenceItem, str, int]]) -> tuple[
             "sha256": item.sha256,
             "received_at_utc": item.received_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
             "received_at_beijing": item.received_at.astimezone(BEIJING).isoformat(timespec="seconds"),
+            "telegram_message_time_utc": item.message_date.astimezone(timezone.utc).isoformat(timespec="seconds")
+            if item.message_date else "",
             "mime": item.mime,
         })
     as_json = json.dumps({"generated_at_utc": now().isoformat(timespec="seconds"), "items": rows},

@@ -85,6 +85,7 @@ async def test_every_kind_of_upload_is_received_and_exported_exactly(bot, fake, 
         assert files[row["file"]] == data, kind
         assert sums[row["file"]] == row["sha256"] == hashlib.sha256(data).hexdigest()
     assert rows[0]["caption"] == "caption " + MARKER.decode()
+    assert all(r["telegram_message_time_utc"] and r["received_at_utc"] for r in rows)
     assert not fake.unanswered_callbacks()
 
 
