@@ -50,9 +50,10 @@ class Terminal:
     def show(self, msg: Message) -> None:
         self.say()
         self.say(plain(msg.text))
-        self.buttons = [b for row in msg.buttons for b in row]
-        for i, b in enumerate(self.buttons, start=1):
-            self.say(f"  [{i}] {b.label}")
+        if msg.buttons:  # a message without buttons leaves the last numbered ones pressable
+            self.buttons = [b for row in msg.buttons for b in row]
+            for i, b in enumerate(self.buttons, start=1):
+                self.say(f"  [{i}] {b.label}")
 
     async def event_for(self, line: str) -> Event | None:
         if line.isdigit() and self.buttons:
