@@ -67,17 +67,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     setup_logging()
-    if args.command == "chat":
-        from handlers.terminal import chat
+    from storage.crypto import MasterKeyError
 
-        return asyncio.run(chat(settings, content))
-    if not settings.token:
-        print(NO_TOKEN, file=sys.stderr)
+    try:
+        if args.command == "chat":
+            from handlers.terminal import chat
+
+            return asyncio.run(chat(settings, content))
+        if not settings.token:
+            print(NO_TOKEN, file=sys.stderr)
+            return 2
+
+        from telegram.error import InvalidToken
+
+        from handlers.app import build_application
+
+        try:
+            build_application(settings, content).run_polling(allowed_updates=None)
+        except InvalidToken:
+            print("Telegram refused TELEGRAM_BOT_TOKEN. Copy it again from @BotFather (it looks like "
+                  "123456:ABC-DEF...), and check TELEGRAM_API_URL if you run your own Bot API server.", file=sys.stderr)
+            return 2
+    except MasterKeyError as exc:
+        print(exc, file=sys.stderr)
         return 2
-
-    from handlers.app import build_application
-
-    build_application(settings, content).run_polling(allowed_updates=None)
     return 0
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -38,6 +38,14 @@ MESSAGES: dict[str, frozenset[str]] = {
     for k, v in {
         "help": "",
         "privacy": "",
+        "command_start": "",
+        "command_help": "",
+        "command_status": "",
+        "command_evidence": "",
+        "command_testimony": "",
+        "command_export": "",
+        "command_delete": "",
+        "command_privacy": "",
         "status_header": "",
         "status_line": "n title done total here",
         "status_here": "",
@@ -664,11 +672,3 @@ def load_content(root: Path) -> Content:
         raise ContentError(problems)
     default = "zh-CN" if "zh-CN" in locales else next(iter(locales))
     return Content(locales, default)
-
-
-def iter_labels(locale: Locale) -> Iterable[str]:
-    """Every button label a user can see, for tests of width and callback size."""
-    for node in locale.nodes.values():
-        for row in node.buttons:
-            for b in row:
-                yield b.label

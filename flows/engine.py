@@ -85,8 +85,12 @@ class Engine:
 
     # ------------------------------------------------------------------ entry points
 
-    def new_case_node(self, locale: Locale) -> str:
-        return locale.start
+    def command_menu(self) -> dict[str, list[tuple[str, str]]]:
+        """Per locale, the (command, description) pairs Telegram shows in its "/" menu."""
+        return {
+            code: [(c, loc.msg(f"command_{c}")) for c in COMMANDS]
+            for code, loc in self.content.locales.items()
+        }
 
     def group_reply(self, language_code: str | None) -> Message:
         return Message(self.content.for_language(language_code).msg("group_chat"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import httpx
+from telegram import BotCommand
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from config import Settings
@@ -30,7 +32,25 @@ async def post_init(app: Application) -> None:
     services.storage = await Storage.open(services.settings.data_dir, services.settings.master_key)
     services.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
     app.update_queue.storage = services.storage
+    await set_commands(app)
     await replay(app)
+
+
+async def set_commands(app: Application) -> None:
+    """Fill Telegram's "/" menu from content: the default locale for everyone, each locale for
+    its own languages. A failure here costs a menu, not the bot."""
+    services: Services = app.bot_data
+    menus = services.engine.command_menu()
+    try:
+        for code, loc in services.content.locales.items():
+            commands = [BotCommand(c, d) for c, d in menus[code]]
+            if code == services.content.default:
+                await app.bot.set_my_commands(commands)
+            for lang in loc.language_codes:
+                if len(lang) == 2:
+                    await app.bot.set_my_commands(commands, language_code=lang)
+    except TelegramError as exc:
+        log.warning("could not set the command menu: %s", type(exc).__name__)
 
 
 async def post_shutdown(app: Application) -> None:

@@ -127,3 +127,24 @@ def test_terminal_chat_walks_the_five_steps(tmp_path, zh):
         assert first_line.replace("<b>", "").replace("</b>", "")[:10] in out, step.title
     assert "E-001" in out and "[1]" in out
     assert "Traceback" not in r.stderr
+
+
+def test_wrong_master_key_is_a_sentence_not_a_traceback(fake, data_dir, tmp_path):
+    import base64
+
+    from storage.crypto import load_master_key
+
+    load_master_key(MASTER_KEY, data_dir)  # data made with one key ...
+    env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url, SHOUHU_DATA_DIR=str(data_dir),
+               SHOUHU_MASTER_KEY="not base64!", SHOUHU_CONTENT_DIR=str(CONTENT_DIR))
+    r = subprocess.run([sys.executable, "bot.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "SHOUHU_MASTER_KEY" in r.stderr and "Traceback" not in r.stderr
+    env["SHOUHU_MASTER_KEY"] = base64.b64encode(b"x" * 32).decode()
+    env["SHOUHU_DATA_DIR"] = str(tmp_path / "fresh")
+    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "chat"], cwd=tmp_path, env=env, input="/status\n:q\n",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    env["SHOUHU_MASTER_KEY"] = base64.b64encode(b"y" * 32).decode()  # ... opened with another
+    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "chat"], cwd=tmp_path, env=env, input=":q\n",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "does not open the cases" in r.stderr and "Traceback" not in r.stderr

@@ -180,3 +180,11 @@ async def test_a_failure_gets_a_calm_apology_not_silence(bot, fake, zh):
     user.send("/start")
     (welcome,) = await user.wait_for_messages(1)
     assert "/privacy" in welcome.text
+
+
+async def test_command_menu_comes_from_content(bot, fake, zh):
+    menus = list(fake.commands.values())
+    assert menus, "setMyCommands was called"
+    for menu in menus:
+        assert {c["command"] for c in menu} >= {"start", "help", "status", "evidence", "export", "delete", "privacy"}
+        assert {c["description"] for c in menu} >= {zh.msg("command_delete"), zh.msg("command_export")}
