@@ -20,7 +20,7 @@ from storage.db import Storage
 
 log = logging.getLogger(__name__)
 
-FEATURES = (groups, evidence, chat, journal, errors)
+FEATURES = (groups, evidence, chat, journal, errors)  # evidence before chat: its uploads win over chat's catch-all
 
 
 def build_engine(settings: Settings, content: Content) -> Engine:

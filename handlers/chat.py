@@ -11,7 +11,8 @@ from handlers.core import ShouhuContext, apply
 from handlers.send import answer_query, send_replies
 from storage.errors import AlreadyHandled
 
-PRIVATE = filters.ChatType.PRIVATE
+# new messages in a private chat; an edit of an earlier message is not a new thing said
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 async def run(update: Update, context: ShouhuContext, event: Event) -> None:
@@ -42,6 +43,11 @@ async def on_text(update: Update, context: ShouhuContext) -> None:
     await run(update, context, Event("text", update.message.text or ""))
 
 
+async def on_other(update: Update, context: ShouhuContext) -> None:
+    """A sticker, a location, a contact...: answered like unexpected text, never with silence."""
+    await run(update, context, Event("text", ""))
+
+
 async def on_button(update: Update, context: ShouhuContext) -> None:
     await run(update, context, Event("button", update.callback_query.data or ""))
 
@@ -50,3 +56,4 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_command))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, on_other))  # after uploads and text

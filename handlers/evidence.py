@@ -24,7 +24,7 @@ from storage.crypto import CHUNK_SIZE
 log = logging.getLogger(__name__)
 
 KINDS = ("document", "photo", "voice", "audio", "video", "video_note")
-UPLOADS = filters.ChatType.PRIVATE & (
+UPLOADS = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & (
     filters.Document.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
 )
 

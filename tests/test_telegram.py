@@ -188,3 +188,18 @@ async def test_command_menu_comes_from_content(bot, fake, zh):
     for menu in menus:
         assert {c["command"] for c in menu} >= {"start", "help", "status", "evidence", "export", "delete", "privacy"}
         assert {c["description"] for c in menu} >= {zh.msg("command_delete"), zh.msg("command_export")}
+
+
+async def test_a_sticker_is_answered_and_an_edit_is_not_a_new_message(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    user.send("/testimony")
+    await user.wait_for_messages(1)
+    sent = user.send("他们打给了我爸")
+    msgs = await user.wait_for_messages(2)
+    assert "E-001" in msgs[-1].text
+    user.edit_sent(sent, "他们打给了我爸和我妈")  # an edit is not a second testimony
+    user.send_sticker()
+    msgs = await user.wait_for_messages(2)
+    assert zh.nodes[zh.start].title in msgs[0].text, "a sticker gets the where-you-are answer"
+    await asyncio.sleep(0.3)
+    assert user.take_new_messages() == []

@@ -2206,6 +2206,27 @@ class FakeChat:
         return stored
 
     # -- sending
+    def send_sticker(self, emoji: str = "😢", *, from_user: FakeUser | None = None) -> dict[str, Any]:
+        """The user sends a sticker (not evidence, not text: the bot should still answer)."""
+
+        def fill(message: _StoredMessage) -> None:
+            n = len(self.server.all_updates)
+            message.media = {"sticker": {"file_id": f"CAACAgIAAx{n:05d}", "file_unique_id": f"AgADst{n:05d}",
+                                         "type": "regular", "width": 512, "height": 512,
+                                         "is_animated": False, "is_video": False, "emoji": emoji}}
+
+        return self._send_message(self._sender(from_user), fill)
+
+    def edit_sent(self, update: dict[str, Any], text: str) -> dict[str, Any]:
+        """The user edits a text message they sent earlier: Telegram sends an ``edited_message``."""
+        server = self.server
+        with server._lock:
+            stored = self._chat.messages[update["message"]["message_id"]]
+            stored.text = text
+            stored.entities = []
+            stored.edit_date = server._now()
+            return server._enqueue("edited_message", stored.to_dict(), self.chat_id)
+
     def send(
         self, text: str, *, from_user: FakeUser | None = None, reply_to: BotMessage | int | None = None
     ) -> dict[str, Any]:
