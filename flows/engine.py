@@ -117,7 +117,7 @@ class Engine:
         elif event.kind == "file" and event.staged:
             replies += await self._file(case, loc, event, store)
         elif event.kind == "file_error":
-            replies += [self._file_error(loc, event.value), self.render(case, loc)]
+            replies.append(Message(self._file_error(loc, event.value).text, self._continue(loc)))
         return replies
 
     # ------------------------------------------------------------------ rendering
@@ -145,6 +145,11 @@ class Engine:
         if node.nav:
             rows.append(tuple(Btn(st.short, f"s|{st.n}") for st in loc.steps))
         return Message("\n\n".join(parts), tuple(rows), edit)
+
+    def _aside(self, case: Case, loc: Locale, text: str) -> Message:
+        """One message for something the flow did not expect: a word, and the buttons of where
+        the user is (what they can do now), without repeating the whole node."""
+        return Message(text, self.render(case, loc).buttons)
 
     def _continue(self, loc: Locale) -> tuple[tuple[Btn, ...], ...]:
         return ((Btn(loc.msg("btn_continue"), "h|"),),)
@@ -185,7 +190,7 @@ class Engine:
         if name == "delete":
             return [Message(loc.msg("delete_confirm"), ((
                 Btn(loc.msg("btn_confirm_delete"), "d|ok"), Btn(loc.msg("btn_cancel"), "d|no")),))]
-        return [Message(loc.msg("unknown_command")), self.render(case, loc)]
+        return [self._aside(case, loc, loc.msg("unknown_command"))]
 
     def _move(self, case: Case, trigger: str, source: str | None = None) -> bool:
         """Apply ``trigger`` to the case through the shared machine; False if it is not valid."""
@@ -306,7 +311,7 @@ class Engine:
             if not await store.evidence_set_note(case, no, text.strip()):
                 return [Message(loc.msg("evidence_not_found", no=f"E-{no:03d}")), self.render(case, loc)]
             return [Message(loc.msg("evidence_note_saved", no=f"E-{no:03d}"), self._continue(loc))]
-        return [Message(loc.msg("unexpected_text", title=loc.nodes[case.node].title)), self.render(case, loc)]
+        return [self._aside(case, loc, loc.msg("unexpected_text", title=loc.nodes[case.node].title))]
 
     async def _item(self, case, store, args) -> EvidenceItem | None:
         return await store.evidence_get(case, int(args[0]))
