@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -194,8 +196,6 @@ class Locale:
 
     def msg(self, key: str, **values: Any) -> str:
         """The sentence under ``key`` with ``values`` filled in (values are escaped for HTML)."""
-        from html import escape
-
         template = self.messages[key]
         if key in PLAIN_TEXT_MESSAGES:
             return template.format(**values)
@@ -282,8 +282,6 @@ def _line(obj: Any, key: Any = None, default: int = 1) -> int:
 
 def label_width(text: str) -> int:
     """How wide a label is on a phone: East Asian characters take two cells."""
-    import unicodedata
-
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

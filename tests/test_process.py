@@ -44,6 +44,16 @@ def send_stalled_document(server, user):
     return upd, gate
 
 
+async def upload_stalls(fake, user, proc_holder: list, data_dir: Path, log: Path):
+    """Start the bot, let it greet, then send a document whose download stalls mid-way."""
+    proc_holder.append(start_bot(fake, data_dir, log))
+    user.send("/start")
+    await user.wait_for_messages(1, timeout=30)
+    upd, gate = send_stalled_document(fake, user)
+    await fake.wait_until(lambda: fake.download_started(upd["message"]["document"]["file_id"]), 20)
+    return upd, gate
+
+
 async def receipts(user, n=1):
     msgs = await user.wait_for_messages(n, timeout=30)
     return [m for m in msgs if "E-0" in (m.text or "")]
@@ -52,43 +62,37 @@ async def receipts(user, n=1):
 async def test_update_confirmed_but_unhandled_when_killed_is_handled_after_restart(fake, data_dir, tmp_path, zh):
     user = fake.user(USER, language_code="zh")
     log = tmp_path / "bot.log"
-    proc = start_bot(fake, data_dir, log)
+    procs: list = []
     try:
-        user.send("/start")
-        await user.wait_for_messages(1, timeout=30)
-        upd, gate = send_stalled_document(fake, user)
-        file_id = upd["message"]["document"]["file_id"]
-        await fake.wait_until(lambda: fake.download_started(file_id) and fake.is_confirmed(upd["update_id"]), 20)
-        kill9(proc)  # Telegram will never send this update again
+        upd, gate = await upload_stalls(fake, user, procs, data_dir, log)
+        await fake.wait_until(lambda: fake.is_confirmed(upd["update_id"]), 20)
+        kill9(procs[-1])  # Telegram will never send this update again
         gate.set()
-        proc = start_bot(fake, data_dir, log)
+        procs.append(start_bot(fake, data_dir, log))
         (receipt,) = await receipts(user)
         assert "E-001" in receipt.text
     finally:
-        stop(proc)
+        stop(procs[-1])
     assert TOKEN not in log.read_text(errors="replace")
 
 
 async def test_kill_between_file_write_and_commit_leaves_no_half_item(fake, data_dir, tmp_path, zh):
     user = fake.user(USER, language_code="zh")
     log = tmp_path / "bot.log"
-    proc = start_bot(fake, data_dir, log)
+    procs: list = []
     try:
-        user.send("/start")
-        await user.wait_for_messages(1, timeout=30)
-        upd, gate = send_stalled_document(fake, user)
-        await fake.wait_until(lambda: fake.download_started(upd["message"]["document"]["file_id"]), 20)
+        upd, gate = await upload_stalls(fake, user, procs, data_dir, log)
         blocker = sqlite3.connect(data_dir / "shouhu.db", timeout=10)
         blocker.execute("BEGIN IMMEDIATE")  # the bot's commit must wait: its file is written, its row is not
         gate.set()
         vault = data_dir / "vault"
         await fake.wait_until(lambda: list(vault.rglob("*.bin")), 20)
-        kill9(proc)
+        kill9(procs[-1])
         blocker.rollback()
         blocker.close()
         assert len(list(vault.rglob("*.bin"))) == 1, "the orphan exists before the restart"
 
-        proc = start_bot(fake, data_dir, log)
+        procs.append(start_bot(fake, data_dir, log))
         (receipt,) = await receipts(user)
         assert "E-001" in receipt.text
         user.send("/evidence")
@@ -97,7 +101,7 @@ async def test_kill_between_file_write_and_commit_leaves_no_half_item(fake, data
         assert len(list(vault.rglob("*.bin"))) == 1, "the orphan was swept, the item stored once"
         assert not list(vault.rglob(".tmp-*"))
     finally:
-        stop(proc)
+        stop(procs[-1])
 
 
 def test_no_token_explains_and_points_to_chat(tmp_path):
