@@ -202,3 +202,20 @@ async def test_a_file_written_but_never_committed_is_swept_at_start(storage, dat
         assert not path.exists() and not (path.parent / ".tmp-deadbeef").exists()
     finally:
         await again.close()
+
+
+async def test_evidence_list_pages_and_an_item_changes_category(term, tmp_path, zh):
+    for i in range(10):
+        await say(term, f":file {write(tmp_path, f'{i}.txt', f'item {i}'.encode())}")
+    out = await say(term, "/evidence")
+    assert "E-001" in out and "E-008" in out and "E-009" not in out and "1/2" in out
+    out = await press(term, zh.msg("btn_next_page"))
+    assert "E-009" in out and "E-010" in out and "2/2" in out
+    out = await press(term, "E-010")
+    assert zh.msg("evidence_uncategorised") in out
+    await press(term, zh.msg("btn_change_category"))
+    await press(term, "亲友证言")
+    out = await say(term, "/evidence")
+    await press(term, zh.msg("btn_next_page"))
+    out = await press(term, "E-010")
+    assert "亲友证言" in out
