@@ -32,8 +32,8 @@ To try the bot without Telegram, talk to it right here in the terminal:
 """
 
 
-def setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state change is noise
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(loc.law)} legal facts, {len(loc.crisis_words)} crisis words: OK")
         return 0
 
-    setup_logging()
+    setup_logging(logging.WARNING if args.command == "chat" else logging.INFO)  # keep the chat readable
     from storage.crypto import MasterKeyError
 
     try:
