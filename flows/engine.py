@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 PUBLIC_DOWNLOAD_LIMIT_MB = 20
 PAGE_SIZE = 8
+NOTE_PREVIEW = 1000  # characters of a note shown in an item's view (all of it is in the export)
+FAILED_SHOWN = 100  # damaged items named in one message
 BEIJING = timezone(timedelta(hours=8))
 COMMANDS = ("start", "help", "status", "evidence", "export", "delete", "privacy", "testimony")
 
@@ -365,6 +367,8 @@ class Engine:
             return [Toast(""), Message(loc.msg("evidence_not_found", no=f"E-{int(args[0]):03d}"), self._continue(loc))]
         t = self._item_text(loc, item)
         note = item.note or loc.msg("evidence_no_note")
+        if len(note) > NOTE_PREVIEW:  # a long note would push the message past Telegram's limit
+            note = note[:NOTE_PREVIEW] + "…"
         n = item.no
         return [Toast(""), Message(loc.msg("evidence_item", note=note, **t), (
             (Btn(loc.msg("btn_get_original"), f"eg|{n}"), Btn(loc.msg("btn_full_hash"), f"eh|{n}")),
@@ -421,7 +425,8 @@ class Engine:
         loc = self.content.locale(locale_code)
         out = []
         if failed:
-            out.append(Message(loc.msg("export_item_failed", items=", ".join(f"E-{n:03d}" for n in failed))))
+            shown = ", ".join(f"E-{n:03d}" for n in failed[:FAILED_SHOWN]) + ("…" if len(failed) > FAILED_SHOWN else "")
+            out.append(Message(loc.msg("export_item_failed", items=shown)))
         if parts:
             out.append(Message(loc.msg("export_done", count=count, parts=parts)))
         return out

@@ -219,3 +219,20 @@ async def test_evidence_list_pages_and_an_item_changes_category(term, tmp_path, 
     await press(term, zh.msg("btn_next_page"))
     out = await press(term, "E-010")
     assert "亲友证言" in out
+
+
+async def test_a_long_note_is_kept_whole_but_shown_short(term, tmp_path, zh):
+    await say(term, f":file {write(tmp_path, 'a.txt', b'abc')}")
+    await press(term, "其他")
+    await press(term, zh.msg("btn_add_note"))
+    note = "他们打来电话。" * 580  # 4060 characters, as long as one Telegram message allows
+    await say(term, note)
+    await say(term, "/evidence")
+    out = await press(term, "E-001")
+    assert "他们打来电话。" in out and len(out) < 4096 - 100
+    await say(term, "/export")
+    await press(term, "确认导出")
+    (zip_path,) = (tmp_path / "out").glob("*.zip")
+    with zipfile.ZipFile(zip_path) as zf:
+        rows = list(csv.DictReader(io.StringIO(zf.read("manifest.csv").decode("utf-8-sig"))))
+    assert rows[0]["note"] == note
