@@ -37,27 +37,29 @@ async def send_replies(update: Update, context: ShouhuContext, case: Case, repli
     toast = next((r.text for r in replies if isinstance(r, Toast)), "")
     await answer_query(update, toast)
     sent: list[int] = []
-    for reply in replies:
-        if isinstance(reply, Message):
-            if reply.edit and update.callback_query and update.callback_query.message:
-                try:
-                    await update.callback_query.message.edit_text(
-                        reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply))
-                    continue
-                except BadRequest as exc:
-                    if "not modified" in str(exc).lower():
+    try:
+        for reply in replies:
+            if isinstance(reply, Message):
+                if reply.edit and update.callback_query and update.callback_query.message:
+                    try:
+                        await update.callback_query.message.edit_text(
+                            reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply))
                         continue
-                    # too old to edit, or gone: say it anew below
-            m = await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply))
-            sent.append(m.message_id)
-        elif isinstance(reply, SendOriginal):
-            sent += await _send_original(context, case, reply.no)
-        elif isinstance(reply, Export):
-            sent += await _send_export(context, case)
-        elif isinstance(reply, DeleteMessages):
-            await _delete_messages(context, chat_id, reply.ids)
-    if not case.deleted:
-        await context.storage.record_sent(chat_id, sent)
+                    except BadRequest as exc:
+                        if "not modified" in str(exc).lower():
+                            continue
+                        # too old to edit, or gone: say it anew below
+                m = await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply))
+                sent.append(m.message_id)
+            elif isinstance(reply, SendOriginal):
+                sent += await _send_original(context, case, reply.no)
+            elif isinstance(reply, Export):
+                sent += await _send_export(context, case)
+            elif isinstance(reply, DeleteMessages):
+                await _delete_messages(context, chat_id, reply.ids)
+    finally:  # even if a later send failed, what did arrive can be removed by /delete
+        if not case.deleted:
+            await context.storage.record_sent(chat_id, sent)
 
 
 async def _send_original(context: ShouhuContext, case: Case, no: int) -> list[int]:
