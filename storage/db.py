@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import mimetypes
+import os
 import re
 import secrets
 from contextlib import asynccontextmanager
@@ -119,7 +120,10 @@ class Storage:
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         master = crypto.load_master_key(master_key_env, data_dir)
-        db = await aiosqlite.connect(data_dir / "shouhu.db", isolation_level=None)
+        path = data_dir / "shouhu.db"
+        if not path.exists():  # SQLite gives its -wal and -shm files the database file's mode
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        db = await aiosqlite.connect(path, isolation_level=None)
         try:
             for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON", "busy_timeout=5000"):
                 await db.execute(f"PRAGMA {pragma}")

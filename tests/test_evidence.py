@@ -90,6 +90,13 @@ async def test_receipt_category_note_and_export_hold_the_exact_bytes(term, tmp_p
         assert "sha256sum -c SHA256SUMS" in readme and "certutil" in readme
 
 
+async def test_only_the_bot_can_read_its_files(term, tmp_path, data_dir, storage):
+    await say(term, f":file {write(tmp_path, 'a.txt', b'abc')}")
+    for name in ("shouhu.db", "shouhu.db-wal"):
+        assert (data_dir / name).stat().st_mode & 0o077 == 0, name
+    assert (data_dir / "vault").stat().st_mode & 0o077 == 0
+
+
 async def test_nothing_readable_at_rest(term, tmp_path, data_dir, storage):
     await say(term, f":file {write(tmp_path, 'a.txt', b'letter ' + MARKER)} caption {MARKER.decode()}")
     await press(term, "短信截图")
