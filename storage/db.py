@@ -181,6 +181,8 @@ class Storage:
         self.tmp_dir.mkdir(exist_ok=True, mode=0o700)
         cutoff = _iso(now() - JOURNAL_KEEP)
         await self.db.execute("DELETE FROM updates WHERE handled_at IS NOT NULL AND handled_at < ?", (cutoff,))
+        # message ids only matter while Telegram still lets the bot delete them
+        await self.db.execute("DELETE FROM chat_messages WHERE at < ?", (_iso(now() - DELETABLE_FOR),))
 
     # ------------------------------------------------------------------ the update journal
 
