@@ -7,6 +7,7 @@ update is skipped before anything is downloaded.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import AsyncIterator
@@ -23,6 +24,7 @@ from storage.crypto import CHUNK_SIZE
 
 log = logging.getLogger(__name__)
 
+DOWNLOAD_ATTEMPTS = 3
 KINDS = ("document", "photo", "voice", "audio", "video", "video_note")
 UPLOADS = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & (
     filters.Document.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
@@ -65,12 +67,21 @@ async def on_upload(update: Update, context: ShouhuContext) -> None:
     caption = message.caption or ""
     language = update.effective_user.language_code if update.effective_user else None
     try:
-        tg_file = await context.bot.get_file(media.file_id)
-        event = await stage_upload(
-            context.services, message.chat_id, language, file_chunks(context.services, tg_file.file_path),
-            kind=kind, mime=mime, filename=filename, caption=caption,
-            file_unique_id=media.file_unique_id, message_date=message.date,
-        )
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                tg_file = await context.bot.get_file(media.file_id)
+                event = await stage_upload(
+                    context.services, message.chat_id, language, file_chunks(context.services, tg_file.file_path),
+                    kind=kind, mime=mime, filename=filename, caption=caption,
+                    file_unique_id=media.file_unique_id, message_date=message.date,
+                )
+                break
+            except httpx.HTTPError as exc:  # a dropped connection or a 5xx: start the file again
+                status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else 500
+                if status < 500 or attempt == DOWNLOAD_ATTEMPTS:
+                    raise
+                log.warning("download failed (%s), trying again", type(exc).__name__)
+                await asyncio.sleep(0.5 * attempt)
     except BadRequest as exc:
         if "too big" not in str(exc).lower():
             raise

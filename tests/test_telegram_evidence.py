@@ -230,3 +230,16 @@ async def test_big_export_is_split_under_the_upload_limit(bot, fake, zh, tmp_pat
             assert hashlib.sha256(files[name]).hexdigest() == digest
             seen.add(digest)
     assert seen == set(datas)
+
+
+async def test_a_broken_download_is_tried_again_then_explained(bot, fake, zh, data_dir):
+    user = fake.user(USER, language_code="zh")
+    fake.fail_next("download", 502)
+    user.send_document(b"first try breaks " + MARKER, "a.txt")
+    (receipt,) = await user.wait_for_messages(1, timeout=15)
+    assert "E-001" in receipt.text, "one 502 on the download is survived"
+    fake.fail_next("download", 502, times=3)
+    user.send_document(b"never arrives", "b.txt")
+    (msg,) = await user.wait_for_messages(1, timeout=15)
+    assert msg.raw_text == zh.msg("evidence_download_failed")
+    assert len(list((data_dir / "vault").rglob("*.bin"))) == 1 and not list((data_dir / "vault").rglob(".tmp-*"))
