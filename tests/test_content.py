@@ -158,3 +158,16 @@ def test_check_command_exits_1_and_prints_file_line(broken):
     assert f"{f}:" in bad.stderr and "nowhere" in bad.stderr
     good = subprocess.run([sys.executable, "bot.py", "check", str(CONTENT_DIR)], cwd=ROOT, capture_output=True, text=True)
     assert good.returncode == 0, good.stderr
+
+
+def test_telegram_language_code_picks_the_locale(tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR / "zh-CN", root / "zh-CN")
+    shutil.copytree(CONTENT_DIR / "zh-CN", root / "en")
+    bot = root / "en" / "bot.yaml"
+    bot.write_text(bot.read_text(encoding="utf-8").replace("locale: zh-CN", "locale: en")
+                   .replace("language_codes: [zh]", "language_codes: [en]"), encoding="utf-8")
+    content = load_content(root)
+    assert content.for_language("en-US").code == "en"
+    assert content.for_language("zh-hans").code == "zh-CN"
+    assert content.for_language("fr").code == content.for_language(None).code == "zh-CN", "default for the rest"

@@ -134,3 +134,18 @@ async def test_content_change_never_strands_a_user(services, zh):
     await services.storage.db.execute("UPDATE cases SET node = 'removed_in_new_content'")
     await chat.send("hello")
     assert chat.case.node == zh.start
+
+
+async def test_random_callback_data_never_breaks_the_engine(chat, zh):
+    """Whatever a forged button carries, the user gets an answer and the current node."""
+    import random
+
+    rng = random.Random(20261129)
+    alphabet = "gstahcnelodxy|0123456789-_ 中文" + "".join(zh.nodes)[:40]
+    await chat.send("/start")
+    for _ in range(300):
+        data = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+        prefix = rng.choice(["", "g|", "t|", "c|", "e", "el|", "eo|", "x|", "d|n", "s|"])
+        replies = await chat.do(Event("button", (prefix + data)[:64]))
+        assert isinstance(replies[0], Toast) and len(replies) >= 2, data  # spinner stopped, and something shown
+    assert chat.case.node in zh.nodes

@@ -203,3 +203,24 @@ async def test_a_sticker_is_answered_and_an_edit_is_not_a_new_message(bot, fake,
     assert zh.nodes[zh.start].title in msg.text, "a sticker gets the where-you-are answer"
     await asyncio.sleep(0.3)
     assert user.take_new_messages() == []
+
+
+async def test_many_victims_at_once_each_in_order(bot, fake, zh):
+    users = [fake.user(10_000 + i, language_code="zh") for i in range(20)]
+    for u in users:
+        u.send("/start")
+
+    async def walk(user):
+        (msg,) = await user.wait_for_messages(1, timeout=20)
+        for step in zh.steps:
+            user.press(msg, f"s|{step.n}" if step.n > 1 else go_label(zh, zh.start, "stop_paying"))
+            (msg,) = await user.wait_for_messages(1, timeout=20)
+            assert msg.raw_text.startswith(zh.nodes[step.node].text.strip())
+        user.send("/status")
+        (status,) = await user.wait_for_messages(1, timeout=20)
+        return status
+
+    statuses = await asyncio.gather(*(walk(u) for u in users))
+    for status in statuses:
+        assert zh.msg("status_here").strip() in next(l for l in status.text.splitlines() if zh.steps[-1].title in l)
+    assert not fake.unanswered_callbacks()
