@@ -248,10 +248,10 @@ class Storage:
             except BaseException:
                 await self.db.rollback()
                 raise
+            if tx.checkpoint:  # while no other transaction is open: old pages leave the WAL now
+                await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         for action in tx.after_commit:
             action()
-        if tx.checkpoint:
-            await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def case_key(self, case: Case) -> bytes:
         row = await (await self.db.execute("SELECT wrapped_key FROM cases WHERE id = ?", (case.id,))).fetchone()
