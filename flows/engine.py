@@ -70,12 +70,13 @@ def build_machine(locale: Locale) -> Machine:
     )
 
 
-def human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+def human_size(n: float) -> str:
+    if n < 1024:
+        return f"{n:.0f} B"
+    for unit in ("KB", "MB", "GB"):
         n /= 1024
-    return f"{n} B"
+        if n < 1024 or unit == "GB":
+            return f"{n:.1f} {unit}"
 
 
 class Engine:
@@ -431,5 +432,7 @@ class Engine:
             out.append(Message(loc.msg("export_done", count=count, parts=parts)))
         return out
 
-    def damaged(self, locale_code: str, no: int) -> Message:
-        return Message(self.content.locale(locale_code).msg("evidence_damaged", no=f"E-{no:03d}"))
+    def original_unavailable(self, locale_code: str, no: int, *, found: bool) -> Message:
+        """Why an original cannot be handed back: it is gone, or it failed its hash check."""
+        key = "evidence_damaged" if found else "evidence_not_found"
+        return Message(self.content.locale(locale_code).msg(key, no=f"E-{no:03d}"), self._continue(self.content.locale(locale_code)))

@@ -54,6 +54,7 @@ class EvidenceItem:
     note: str = ""
     caption: str = ""
     message_date: datetime | None = None  # when Telegram says the message was sent
+    blob_id: str = ""  # the vault file holding it
 
     @property
     def label(self) -> str:

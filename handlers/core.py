@@ -85,11 +85,10 @@ async def stage_upload(
     Errors of the source (a broken download) propagate to the caller."""
     loc = services.content.for_language(language_code)
     storage = services.storage
-    case, key = await storage.ensure_case(chat_id, loc.code, loc.start)
-    async with storage.transaction() as tx:
-        room = services.settings.quota_bytes - await tx.evidence_bytes(case)
+    case, key, used = await storage.ensure_case(chat_id, loc.code, loc.start)
     try:
-        blob_id, path, sha, size = await storage.vault.ingest(case.id, key, chunks, max_bytes=room)
+        blob_id, path, sha, size = await storage.vault.ingest(
+            case.id, key, chunks, max_bytes=services.settings.quota_bytes - used)
     except OverQuota:
         return Event("file_error", "quota_full", said=caption)
     except EmptyFile:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import shutil
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -11,7 +13,7 @@ from telegram.error import BadRequest, Forbidden
 
 from flows.model import Case, DeleteMessages, Export, Message, Reply, SendOriginal, Toast
 from handlers.core import ShouhuContext
-from storage.export import build_export, file_name, part_budget, restore
+from storage.export import build_export, part_budget, restore_original
 
 log = logging.getLogger(__name__)
 
@@ -64,22 +66,18 @@ async def send_replies(update: Update, context: ShouhuContext, case: Case, repli
 
 async def _send_original(context: ShouhuContext, case: Case, no: int) -> list[int]:
     storage, engine = context.storage, context.engine
-    loc = engine.content.locale(case.locale)
-    async with storage.transaction() as tx:
-        item = await tx.evidence_get(case, no)
-    blob = await storage.blob_of(case.id, no)
-    if not blob or not item:
-        m = await context.bot.send_message(case.chat_id, loc.msg("evidence_not_found", no=f"E-{no:03d}"), parse_mode=ParseMode.HTML)
-        return [m.message_id]
-    dest = storage.tmp_dir / f"{blob}.out"
+    folder = storage.tmp_dir / secrets.token_hex(8)
+    folder.mkdir(mode=0o700)
     try:
-        if not restore(storage, case, item, blob, await storage.case_key(case), dest):
-            m = await context.bot.send_message(case.chat_id, engine.damaged(case.locale, no).text, parse_mode=ParseMode.HTML)
-            return [m.message_id]
-        m = await _send_file(context, case.chat_id, dest, file_name(loc, item))
+        item, path = await restore_original(storage, case, engine.content.locale(case.locale), no, folder)
+        if path is None:
+            msg = engine.original_unavailable(case.locale, no, found=item is not None)
+            m = await context.bot.send_message(case.chat_id, msg.text, parse_mode=ParseMode.HTML, reply_markup=markup(msg))
+        else:
+            m = await _send_file(context, case.chat_id, path, path.name)
         return [m.message_id]
     finally:
-        dest.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _send_export(context: ShouhuContext, case: Case) -> list[int]:

@@ -26,7 +26,7 @@ from handlers.app import build_engine
 from handlers.core import Services, apply, stage_upload
 from storage.crypto import CHUNK_SIZE
 from storage.db import Storage
-from storage.export import build_export, file_name, restore
+from storage.export import build_export, restore_original
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
 KINDS = {":file": "document", ":photo": "photo", ":voice": "voice", ":audio": "audio", ":video": "video"}
@@ -101,20 +101,12 @@ class Terminal:
                 self.say("(the bot's messages would now be removed from the Telegram chat)")
 
     async def original(self, case: Case, no: int) -> None:
-        storage = self.s.storage
-        async with storage.transaction() as tx:
-            item = await tx.evidence_get(case, no)
-        blob = await storage.blob_of(case.id, no)
-        if not item or not blob:
-            return
-        loc = self.s.content.locale(case.locale)
         self.out_dir.mkdir(exist_ok=True)
-        dest = self.out_dir / file_name(loc, item)
-        dest.unlink(missing_ok=True)
-        if restore(storage, case, item, blob, await storage.case_key(case), dest):
-            self.say(f"(file: {dest})")
+        item, path = await restore_original(self.s.storage, case, self.s.content.locale(case.locale), no, self.out_dir)
+        if path is None:
+            self.show(self.s.engine.original_unavailable(case.locale, no, found=item is not None))
         else:
-            self.show(self.s.engine.damaged(case.locale, no))
+            self.say(f"(file: {path})")
 
     async def export(self, case: Case) -> None:
         loc = self.s.content.locale(case.locale)

@@ -257,11 +257,12 @@ class Storage:
         row = await (await self.db.execute("SELECT wrapped_key FROM cases WHERE id = ?", (case.id,))).fetchone()
         return crypto.unwrap_key(self._master, case.id, row[0])
 
-    async def ensure_case(self, chat_id: int, locale: str, start: str) -> tuple[Case, bytes]:
-        """The chat's case and its data key, created in a transaction of its own if new."""
+    async def ensure_case(self, chat_id: int, locale: str, start: str) -> tuple[Case, bytes, int]:
+        """The chat's case (created if new), its data key and the bytes of evidence it holds."""
         async with self.transaction() as tx:
             case = await tx.case(chat_id, locale, start)
-        return case, await self.case_key(case)
+            used = await tx.evidence_bytes(case)
+        return case, await self.case_key(case), used
 
     async def record_sent(self, chat_id: int, message_ids: list[int]) -> None:
         """Remember the bot's messages, so /delete can remove them from the chat later."""
@@ -270,15 +271,13 @@ class Storage:
         async with self.transaction() as tx:
             await tx.record_messages(chat_id, message_ids)
 
-    async def evidence_for_export(self, case_id: str) -> list[EvidenceItem]:
+    async def evidence(self, case: Case, no: int | None = None) -> list[EvidenceItem]:
+        """Every item of the case (or item ``no`` alone), read in one short transaction."""
         async with self.transaction() as tx:
-            case = Case(case_id, 0, "", "")
-            return await tx.evidence_page(case, 0, 1_000_000)
-
-    async def blob_of(self, case_id: str, no: int) -> str | None:
-        row = await (await self.db.execute(
-            "SELECT blob_id FROM evidence WHERE case_id = ? AND no = ?", (case_id, no))).fetchone()
-        return row[0] if row else None
+            if no is None:
+                return await tx.evidence_page(case, 0, 1_000_000)
+            item = await tx.evidence_get(case, no)
+            return [item] if item else []
 
 
 class Tx:
@@ -315,6 +314,8 @@ class Tx:
         )
 
     async def record_messages(self, chat_id: int, message_ids: list[int]) -> None:
+        if not message_ids:  # a button press brings no message of the user's
+            return
         t = _iso(now())
         await self.db.executemany(
             "INSERT OR IGNORE INTO chat_messages (case_id, message_id, at) "
@@ -343,7 +344,7 @@ class Tx:
         return f"shouhu/row/{case.id}/{no}/{field}".encode()
 
     async def _row_to_item(self, case: Case, row, key: bytes) -> EvidenceItem:
-        no, kind, category, size, sha, mime, ext, received, caption, note, sent = row
+        no, kind, category, size, sha, mime, ext, received, caption, note, sent, blob_id = row
 
         def opened(blob, field):
             return crypto.open_sealed(key, self._ctx(case, no, field), blob).decode() if blob else ""
@@ -351,10 +352,10 @@ class Tx:
         return EvidenceItem(
             no, kind, category, size, sha, datetime.fromisoformat(received), mime, ext,
             note=opened(note, "note"), caption=opened(caption, "caption"),
-            message_date=datetime.fromisoformat(sent) if sent else None,
+            message_date=datetime.fromisoformat(sent) if sent else None, blob_id=blob_id,
         )
 
-    _COLS = "no, kind, category, size, sha256, mime, extension, received_at, caption, note, message_date"
+    _COLS = "no, kind, category, size, sha256, mime, extension, received_at, caption, note, message_date, blob_id"
 
     async def evidence_count(self, case: Case) -> int:
         (n,) = await (await self.db.execute("SELECT COUNT(*) FROM evidence WHERE case_id = ?", (case.id,))).fetchone()

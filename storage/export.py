@@ -52,12 +52,12 @@ def file_name(loc: Locale, item: EvidenceItem) -> str:
     return f"{item.label}_{label}_{day}.{item.extension}"
 
 
-def restore(storage: Storage, case: Case, item: EvidenceItem, blob_id: str, key: bytes, dest: Path) -> bool:
+def restore(storage: Storage, case: Case, item: EvidenceItem, key: bytes, dest: Path) -> bool:
     """Write the original to ``dest``; False (and nothing left behind) if it fails its check."""
     digest = hashlib.sha256()
     try:
         with open(dest, "xb") as out:
-            for chunk in storage.vault.read(case.id, key, blob_id):
+            for chunk in storage.vault.read(case.id, key, item.blob_id):
                 digest.update(chunk)
                 out.write(chunk)
     except (CryptoError, OSError):
@@ -67,6 +67,17 @@ def restore(storage: Storage, case: Case, item: EvidenceItem, blob_id: str, key:
         dest.unlink(missing_ok=True)
         return False
     return True
+
+
+async def restore_original(storage: Storage, case: Case, loc: Locale, no: int, folder: Path) -> tuple[EvidenceItem | None, Path | None]:
+    """Item ``no``'s original, checked against its hash, written into ``folder`` under its
+    readable name. (None, None): no such item; (item, None): it failed its check."""
+    items = await storage.evidence(case, no)
+    if not items:
+        return None, None
+    dest = folder / file_name(loc, items[0])
+    dest.unlink(missing_ok=True)
+    return items[0], dest if restore(storage, case, items[0], await storage.case_key(case), dest) else None
 
 
 def _manifest(loc: Locale, items: list[tuple[EvidenceItem, str, int]]) -> tuple[bytes, bytes]:
@@ -100,29 +111,24 @@ def _manifest(loc: Locale, items: list[tuple[EvidenceItem, str, int]]) -> tuple[
 
 async def build_export(storage: Storage, case: Case, loc: Locale, *, budget: int = UPLOAD_LIMIT - HEADROOM) -> ExportResult:
     """Verify every item, then write numbered ZIP parts into a fresh folder under data/tmp."""
-    items = await storage.evidence_for_export(case.id)
+    items = await storage.evidence(case)
     key = await storage.case_key(case)
     result = ExportResult()
-    good: list[tuple[EvidenceItem, str]] = []
-    for item in items:
-        blob = await storage.blob_of(case.id, item.no)
-        if blob and storage.vault.verify(case.id, key, blob, item.sha256):
-            good.append((item, blob))
-        else:
-            result.failed.append(item.no)
+    good = [item for item in items if storage.vault.verify(case.id, key, item.blob_id, item.sha256)]
+    result.failed = [item.no for item in items if item not in good]
     result.count = len(good)
     if not good:
         return result
 
-    parts: list[list[tuple[EvidenceItem, str]]] = [[]]
+    parts: list[list[EvidenceItem]] = [[]]
     size = 0
-    for entry in good:
-        if parts[-1] and size + entry[0].size > budget:
+    for item in good:
+        if parts[-1] and size + item.size > budget:
             parts.append([])
             size = 0
-        parts[-1].append(entry)
-        size += entry[0].size
-    named = [(item, file_name(loc, item), p + 1) for p, part in enumerate(parts) for item, _ in part]
+        parts[-1].append(item)
+        size += item.size
+    named = [(item, file_name(loc, item), p + 1) for p, part in enumerate(parts) for item in part]
     manifest_json, manifest_csv = _manifest(loc, named)
     stamp = now().astimezone(BEIJING)
     readme = loc.msg("export_readme", created=stamp.strftime("%Y-%m-%d %H:%M"), count=len(good)).encode("utf-8")
@@ -135,11 +141,11 @@ async def build_export(storage: Storage, case: Case, loc: Locale, *, budget: int
         path = folder / f"shouhu_evidence_{stamp:%Y%m%d}{suffix}.zip"
         sums = []
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-            for item, blob in part:
+            for item in part:
                 name = f"originals/{names[item.no]}"
                 digest = hashlib.sha256()
                 with zf.open(name, "w", force_zip64=item.size > 2**31) as out:
-                    for chunk in storage.vault.read(case.id, key, blob):
+                    for chunk in storage.vault.read(case.id, key, item.blob_id):
                         digest.update(chunk)
                         out.write(chunk)
                 if digest.hexdigest() != item.sha256:  # changed since verification: never ship it

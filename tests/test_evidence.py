@@ -195,7 +195,7 @@ async def test_delete_leaves_nothing_behind(term, tmp_path, data_dir, storage, z
 
 
 async def test_a_file_written_but_never_committed_is_swept_at_start(storage, data_dir, content):
-    case, key = await storage.ensure_case(5, "zh-CN", "welcome")
+    case, key, _ = await storage.ensure_case(5, "zh-CN", "welcome")
 
     async def chunks():
         yield b"half"
