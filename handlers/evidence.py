@@ -52,8 +52,7 @@ async def file_chunks(services: Services, file_path: str) -> AsyncIterator[bytes
                 yield chunk
         return
     # python-telegram-bot has already made file_path the full download URL (it holds the token)
-    url = file_path if file_path.startswith(("http://", "https://")) else f"{settings.api_url}/file/bot{settings.token}/{file_path}"
-    async with services.http.stream("GET", url) as response:
+    async with services.http.stream("GET", file_path) as response:
         response.raise_for_status()
         async for chunk in response.aiter_bytes(CHUNK_SIZE):
             yield chunk
