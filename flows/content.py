@@ -116,6 +116,11 @@ MESSAGES: dict[str, frozenset[str]] = {
         "delete_confirm": "",
         "delete_done": "",
         "delete_cancelled": "",
+        "terminal_intro": "name",
+        "terminal_pick": "count",
+        "terminal_no_file": "path",
+        "terminal_file": "path",
+        "terminal_messages_removed": "",
     }.items()
 }
 PLAIN_TEXT_MESSAGES = frozenset({"export_readme"})  # not sent as HTML

@@ -43,6 +43,7 @@ class Terminal:
         self.out = out
         self.out_dir = out_dir
         self.buttons: list[Btn] = []
+        self.loc = services.content.for_language(None)  # the terminal speaks the default locale
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -59,7 +60,7 @@ class Terminal:
         if line.isdigit() and self.buttons:
             n = int(line)
             if not 1 <= n <= len(self.buttons):
-                self.say(f"(type 1 to {len(self.buttons)})")
+                self.say(plain(self.loc.msg("terminal_pick", count=len(self.buttons))))
                 return None
             return Event("button", self.buttons[n - 1].data)
         if line.startswith("/"):
@@ -76,7 +77,7 @@ class Terminal:
         path_text, _, caption = rest.partition(" ")
         path = Path(path_text).expanduser()
         if not path.is_file():
-            self.say(f"(no such file: {path})")
+            self.say(plain(self.loc.msg("terminal_no_file", path=path)))
             return None
         async def chunks():
             with open(path, "rb") as f:
@@ -98,7 +99,7 @@ class Terminal:
             elif isinstance(r, Export):
                 await self.export(case)
             elif isinstance(r, DeleteMessages):
-                self.say("(the bot's messages would now be removed from the Telegram chat)")
+                self.say(plain(self.loc.msg("terminal_messages_removed")))
 
     async def original(self, case: Case, no: int) -> None:
         self.out_dir.mkdir(exist_ok=True)
@@ -106,7 +107,7 @@ class Terminal:
         if path is None:
             self.show(self.s.engine.original_unavailable(case.locale, no, found=item is not None))
         else:
-            self.say(f"(file: {path})")
+            self.say(plain(self.loc.msg("terminal_file", path=path)))
 
     async def export(self, case: Case) -> None:
         loc = self.s.content.locale(case.locale)
@@ -115,7 +116,7 @@ class Terminal:
         for part in result.parts:
             dest = self.out_dir / part.name
             shutil.move(part, dest)
-            self.say(f"(file: {dest})")
+            self.say(plain(self.loc.msg("terminal_file", path=dest)))
         if result.parts:
             result.parts[0].parent.rmdir()
         for msg in self.s.engine.export_summary(case.locale, result.count, len(result.parts), result.failed):
@@ -137,8 +138,7 @@ async def chat(settings: Settings, content: Content, stdin: TextIO = sys.stdin, 
     services.storage = await Storage.open(settings.data_dir, settings.master_key)
     term = Terminal(services, out, Path("shouhu-out"))
     try:
-        term.say(f"{content.locale(content.default).name} — terminal chat. Type a number for a button, "
-                 "/help for commands, ':file PATH' to send a file, ':q' to quit.")
+        term.say(plain(term.loc.msg("terminal_intro", name=term.loc.name)))
         await term.handle(Event("button", "h|"))  # where this case left off (the start, if new)
         while True:
             line = await asyncio.to_thread(stdin.readline)
