@@ -21,7 +21,7 @@ import yaml
 
 from flows.errors import ContentError, Problem
 
-ACTIONS = frozenset({"testimony", "evidence", "export", "delete", "status", "help", "privacy"})
+ACTIONS = frozenset({"testimony", "evidence", "export", "delete", "status", "help", "privacy", "start", "language"})
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 ITEM_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 ARTICLE_RE = re.compile(r"第\s*[0-9一二三四五六七八九十百千零〇]+\s*条")
@@ -120,7 +120,13 @@ MESSAGES: dict[str, frozenset[str]] = {
         "terminal_pick": "count",
         "terminal_no_file": "path",
         "terminal_file": "path",
-        "terminal_messages_removed": "",
+        "terminal_messages_removed": "count path",
+        "journal_trouble": "",
+        "flood": "",
+        "command_language": "",
+        "language_name": "",
+        "language_choose": "",
+        "language_switched": "name",
     }.items()
 }
 PLAIN_TEXT_MESSAGES = frozenset({"export_readme"})  # not sent as HTML

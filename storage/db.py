@@ -24,7 +24,7 @@ from typing import AsyncIterator
 
 import aiosqlite
 
-from flows.model import Case, EvidenceItem, StagedFile
+from flows.model import Awaiting, Case, EvidenceItem, StagedFile
 from storage import crypto
 from storage.errors import AlreadyHandled
 from storage.vault import Vault
@@ -295,7 +295,7 @@ class Tx:
         row = await (await self.db.execute(
             "SELECT id, locale, node, ticks, awaiting FROM cases WHERE chat_id = ?", (chat_id,))).fetchone()
         if row:
-            return Case(row[0], chat_id, row[1], row[2], set(json.loads(row[3])), row[4])
+            return Case(row[0], chat_id, row[1], row[2], set(json.loads(row[3])), Awaiting.decode(row[4]))
         case_id = secrets.token_hex(16)
         wrapped = crypto.wrap_key(self.s._master, case_id, crypto.new_case_key())
         t = _iso(now())
@@ -310,7 +310,7 @@ class Tx:
             return
         await self.db.execute(
             "UPDATE cases SET node = ?, ticks = ?, awaiting = ?, updated_at = ? WHERE id = ?",
-            (case.node, json.dumps(sorted(case.ticks)), case.awaiting, _iso(now()), case.id),
+            (case.node, json.dumps(sorted(case.ticks)), case.awaiting.encode() if case.awaiting else None, _iso(now()), case.id),
         )
 
     async def record_messages(self, chat_id: int, message_ids: list[int]) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from flows.model import Event, Message, Toast
+from flows.screens import render
+from flows.model import Message, Press, Toast
 from handlers.core import Services
 from storage.db import Storage
 from tests.chat import EngineChat
@@ -66,7 +69,7 @@ async def test_every_content_button_leads_where_it_says(chat, zh):
         for row in node.buttons:
             for b in row:
                 if b.go:
-                    await chat.do(Event("button", f"g|{node.id}|{b.go}"))
+                    await chat.do(Press(f"g|{node.id}|{b.go}"))
                     assert chat.case.node == b.go, f"{node.id} -> {b.label}"
 
 
@@ -83,10 +86,10 @@ async def test_old_message_button_still_works(chat, zh):
 async def test_forged_or_stale_button_answers_and_shows_where_you_are(chat, zh, data):
     await chat.send("/start")
     await chat.jump(3)
-    replies = await chat.do(Event("button", data))
+    replies = await chat.do(Press(data))
     assert any(isinstance(r, Toast) and r.text for r in replies)
     assert chat.case.node == zh.steps[2].node
-    assert chat.last.text == chat.services.engine.render(chat.case, zh).text
+    assert chat.last.text == render(chat.case, zh).text
 
 
 async def test_distress_words_bring_the_crisis_message_first(chat, zh):
@@ -118,10 +121,10 @@ async def test_progress_survives_a_restart(services, zh, data_dir):
     item = zh.checklists[zh.nodes[zh.steps[1].node].checklist].items[0]
     await chat.click(item.text)
     await services.storage.close()
-    services.storage = await Storage.open(data_dir, MASTER_KEY)
+    services = replace(services, storage=await Storage.open(data_dir, MASTER_KEY))
     try:
         again = EngineChat(services)
-        await again.do(Event("button", "h|"))
+        await again.do(Press("h|"))
         assert again.case.node == zh.steps[1].node
         assert again.button(item.text).label.startswith("☑")
     finally:
@@ -146,6 +149,6 @@ async def test_random_callback_data_never_breaks_the_engine(chat, zh):
     for _ in range(300):
         data = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
         prefix = rng.choice(["", "g|", "t|", "c|", "e", "el|", "eo|", "x|", "d|n", "s|"])
-        replies = await chat.do(Event("button", (prefix + data)[:64]))
+        replies = await chat.do(Press((prefix + data)[:64]))
         assert isinstance(replies[0], Toast) and len(replies) >= 2, data  # spinner stopped, and something shown
     assert chat.case.node in zh.nodes
