@@ -91,6 +91,7 @@ class PerChatProcessor(BaseUpdateProcessor):
         self.max_waiting = max_waiting
         self._locks: dict[int | None, asyncio.Lock] = {}
         self._waiting: dict[int | None, int] = {}
+        self._flooded: set[int | None] = set()  # chats told to slow down, until their queue empties
         self.on_flood: Callable[[Update, bool], Awaitable[None]] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -100,9 +101,9 @@ class PerChatProcessor(BaseUpdateProcessor):
         waiting = self._waiting.get(chat, 0)
         if chat is not None and waiting >= self.max_waiting and isinstance(update, Update) and self.on_flood:
             _close(coroutine)  # never run: answered and marked handled instead
-            await self.on_flood(update, waiting == self.max_waiting)
-            self._waiting[chat] = waiting + 1
-            self._release(chat)
+            first = chat not in self._flooded
+            self._flooded.add(chat)
+            await self.on_flood(update, first)
             return
         lock = self._locks.setdefault(chat, asyncio.Lock())
         self._waiting[chat] = waiting + 1
@@ -119,6 +120,7 @@ class PerChatProcessor(BaseUpdateProcessor):
         if not self._waiting[chat]:  # nobody waiting: forget the chat, so memory stays flat
             del self._waiting[chat]
             self._locks.pop(chat, None)
+            self._flooded.discard(chat)
         if not self._waiting:
             self._idle.set()
 
