@@ -42,6 +42,7 @@ async def test_walk_every_step_tick_and_status(chat, zh):
         assert node.step == step.n
         if node.checklist:
             first = zh.checklists[node.checklist].items[0]
+            await chat.click("📋")
             await chat.click(first.text)
             assert chat.last.edit, "ticking edits the checklist in place"
             assert chat.button(first.text).label.startswith("☑")
@@ -58,6 +59,7 @@ async def test_untick(chat, zh):
     await chat.send("/start")
     await chat.jump(step.n)
     item = zh.checklists[zh.nodes[step.node].checklist].items[0]
+    await chat.click("📋")
     await chat.click(item.text)
     await chat.click(item.text)
     assert chat.button(item.text).label.startswith("☐")
@@ -119,6 +121,7 @@ async def test_progress_survives_a_restart(services, zh, data_dir):
     await chat.send("/start")
     await chat.jump(2)
     item = zh.checklists[zh.nodes[zh.steps[1].node].checklist].items[0]
+    await chat.click("📋")
     await chat.click(item.text)
     await services.storage.close()
     services = replace(services, storage=await Storage.open(data_dir, MASTER_KEY))
@@ -126,6 +129,8 @@ async def test_progress_survives_a_restart(services, zh, data_dir):
         again = EngineChat(services)
         await again.do(Press("h|"))
         assert again.case.node == zh.steps[1].node
+        assert again.button("📋").label.endswith(f"1/{len(zh.checklists[zh.nodes[zh.steps[1].node].checklist].items)}")
+        await again.click("📋")
         assert again.button(item.text).label.startswith("☑")
     finally:
         await services.storage.close()

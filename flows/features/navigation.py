@@ -3,7 +3,9 @@
 Callback data:
     g|<src>|<dst>   follow a content button from node src to node dst
     s|<n>           jump to step n
-    t|<node>|<item> tick or untick a checklist item shown under node
+    t|<node>|<item> tick or untick a checklist item of node (on its checklist screen)
+    k|<node>        show node's checklist          w|<node>  show the law behind node
+    m|              the list of steps
     a|<command>     a content button that runs a command (testimony, export, status, ...)
     h|              show where I am
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 
 from flows.feature import Feature, Id, Route, Stale, Turn, messages
 from flows.model import Message, Reply, Toast
-from flows.screens import aside, continue_row, render
+from flows.content import Node
+from flows.screens import aside, checklist_screen, continue_row, law_screen, render, steps_screen
 
 
 async def start(turn: Turn) -> list[Reply]:
@@ -61,12 +64,37 @@ async def here(turn: Turn) -> list[Reply]:
     return [Toast(""), render(turn.case, turn.loc)]
 
 
-async def tick(turn: Turn, node_id: str, item: str) -> list[Reply]:
+def _node(turn: Turn, node_id: str) -> Node:
     node = turn.loc.nodes.get(node_id)
-    if node is None or not node.checklist or item not in {i.id for i in turn.loc.checklists[node.checklist].items}:
+    if node is None:
+        raise Stale(node_id)
+    return node
+
+
+async def tick(turn: Turn, node_id: str, item: str) -> list[Reply]:
+    node = _node(turn, node_id)
+    if not node.checklist or item not in {i.id for i in turn.loc.checklists[node.checklist].items}:
         raise Stale(item)
     turn.case.ticks ^= {f"{node.checklist}:{item}"}
-    return [Toast(""), render(turn.case, turn.loc, node, edit=True)]
+    return [Toast(""), checklist_screen(turn.case, turn.loc, node, edit=True)]
+
+
+async def checklist(turn: Turn, node_id: str) -> list[Reply]:
+    node = _node(turn, node_id)
+    if not node.checklist:
+        raise Stale(node_id)
+    return [Toast(""), checklist_screen(turn.case, turn.loc, node)]
+
+
+async def law(turn: Turn, node_id: str) -> list[Reply]:
+    node = _node(turn, node_id)
+    if not node.law:
+        raise Stale(node_id)
+    return [Toast(""), law_screen(turn.loc, node)]
+
+
+async def steps(turn: Turn) -> list[Reply]:
+    return [Toast(""), steps_screen(turn.loc)]
 
 
 async def action(turn: Turn, name: str) -> list[Reply]:
@@ -90,7 +118,8 @@ FEATURE = Feature(
     commands={"start": start, "help": help_, "status": status, "privacy": privacy},
     buttons={
         "g": Route(go, (Id, Id)), "s": Route(step, (int,)), "t": Route(tick, (Id, Id)),
-        "a": Route(action, (Id,)), "h": Route(here),
+        "a": Route(action, (Id,)), "h": Route(here), "k": Route(checklist, (Id,)), "w": Route(law, (Id,)),
+        "m": Route(steps),
     },
     messages=messages({
         "help": "", "privacy": "", "status_header": "", "status_line": "n title done total here",
