@@ -136,6 +136,12 @@ MESSAGES: dict[str, frozenset[str]] = {
         "language_name": "",
         "language_choose": "",
         "language_switched": "name",
+        "evidence_category_pending": "no",
+        "evidence_choose_category": "no",
+        "btn_skip_category": "",
+        "crisis_not_saved": "",
+        "crisis_file_kept": "",
+        "crisis_followup": "",
     }.items()
 }
 PLAIN_TEXT_MESSAGES = frozenset({"export_readme"})  # not sent as HTML

@@ -10,6 +10,7 @@ at start, plus one transitions machine per loaded locale, shared by every case.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Awaitable, Callable, Iterable, Mapping
 
 from transitions import Machine, MachineError
@@ -18,13 +19,14 @@ from flows.content import Content, Locale
 from flows.feature import Feature, Route, Stale, Turn
 from flows.features import FEATURES
 from flows.features.navigation import unexpected_text, unknown_command
-from flows.model import Case, CaseStore, Command, Event, Message, Press, Reply, Text, Toast, Upload, UploadFailed, said
+from flows.model import Awaiting, Case, CaseStore, Command, Event, Message, Press, Reply, Text, Toast, Upload, UploadFailed, said
 from flows.screens import MESSAGES as SCREEN_MESSAGES
 from flows.screens import continue_row, render
 
 log = logging.getLogger(__name__)
 
 PUBLIC_DOWNLOAD_LIMIT_MB = 20
+AFTER_CRISIS = "after_crisis"  # the next text after a crisis message gets a warm answer
 
 
 class _Cursor:
@@ -109,25 +111,40 @@ class Engine:
         if case.node not in loc.nodes:  # content changed under a user: take them to the start
             case.node = loc.start
         turn = Turn(self, case, loc, store)
-        replies: list[Reply] = []
         words = said(event)
         if words and loc.is_crisis(words):
-            replies.append(Message(loc.crisis_text, continue_row(loc)))
-            if isinstance(event, Text) and not case.awaiting:
-                return replies  # no "I did not expect text" after someone said they are in danger
+            return await self._crisis(turn, event)
         if isinstance(event, Command):
+            case.awaiting = None  # any command leaves a text mode
             command = self.commands.get(event.name, unknown_command)
-            replies += await command(turn)
-        elif isinstance(event, Press):
-            replies += await self._press(turn, event.data)
-        elif isinstance(event, Text):
-            replies += await self._text(turn, event.text)
-        elif isinstance(event, Upload):
+            return await command(turn)
+        if isinstance(event, Press):
+            return await self._press(turn, event.data)
+        if isinstance(event, Text):
+            return await self._text(turn, event.text)
+        if isinstance(event, Upload):
             assert self.uploads.uploads is not None
-            replies += await self.uploads.uploads(turn, event)
-        elif isinstance(event, UploadFailed):
-            assert self.uploads.upload_failed is not None
+            return await self.uploads.uploads(turn, event)
+        assert self.uploads.upload_failed is not None
+        return await self.uploads.upload_failed(turn, event)
+
+    async def _crisis(self, turn: Turn, event: Event) -> list[Reply]:
+        """Someone wrote that they cannot go on. The crisis message comes first and alone: no
+        receipt, no category picker, no menu. What they wrote is not made evidence without
+        asking (a file is kept, its words are not); the next thing they type gets a warm
+        answer, unless they were writing their account (then it is saved as usual)."""
+        loc, case = turn.loc, turn.case
+        replies: list[Reply] = [Message(loc.crisis_text, continue_row(loc))]
+        in_text_mode = bool(case.awaiting and case.awaiting.kind in self.texts)
+        if isinstance(event, Upload) and self.uploads.uploads:
+            await self.uploads.uploads(turn, replace(event, staged=replace(event.staged, caption="")))
+            replies.append(Message(loc.msg("crisis_file_kept")))
+        elif isinstance(event, UploadFailed) and self.uploads.upload_failed:
             replies += await self.uploads.upload_failed(turn, event)
+        elif isinstance(event, Text) and in_text_mode:
+            replies.append(Message(loc.msg("crisis_not_saved")))
+        if not in_text_mode:
+            case.awaiting = Awaiting(AFTER_CRISIS)
         return replies
 
     async def _press(self, turn: Turn, data: str) -> list[Reply]:
@@ -142,9 +159,15 @@ class Engine:
 
     async def _text(self, turn: Turn, text: str) -> list[Reply]:
         awaiting, turn.case.awaiting = turn.case.awaiting, None
+        if awaiting and awaiting.kind == AFTER_CRISIS:
+            return [Message(turn.loc.msg("crisis_followup"), continue_row(turn.loc))]
         handler = self.texts.get(awaiting.kind) if awaiting else None
         if handler is not None and awaiting is not None and text.strip():
             return await handler(turn, awaiting, text)
+        return await self.free_text(turn, text)
+
+    async def free_text(self, turn: Turn, text: str) -> list[Reply]:
+        """Typed text nobody asked for: answered, never refused."""
         return await unexpected_text(turn)
 
     # ------------------------------------------------------------------ the state machine

@@ -16,6 +16,7 @@ MESSAGES = messages({
     "btn_steps": "", "btn_continue": "", "stale_button": "", "error": "", "group_chat": "",
     # the adapters' own lines (Telegram's journal and flood notices, the terminal chat)
     "journal_trouble": "", "flood": "",
+    "crisis_not_saved": "", "crisis_file_kept": "", "crisis_followup": "",
     "terminal_intro": "name", "terminal_pick": "count", "terminal_no_file": "path", "terminal_file": "path",
     "terminal_messages_removed": "count path",
 })

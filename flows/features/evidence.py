@@ -43,11 +43,20 @@ def item_text(loc: Locale, item: EvidenceItem) -> dict[str, Any]:
 
 def category_buttons(loc: Locale, no: int) -> Keyboard:
     cats = [Btn(c.label, f"c|{no}|{c.id}") for c in loc.categories]
-    return tuple(tuple(cats[i:i + 2]) for i in range(0, len(cats), 2))
+    rows = [tuple(cats[i:i + 2]) for i in range(0, len(cats), 2)]
+    if len(rows[-1]) == 1:
+        rows[-1] += (Btn(loc.msg("btn_skip_category"), "h|"),)
+    else:
+        rows.append((Btn(loc.msg("btn_skip_category"), "h|"),))
+    return tuple(rows)
 
 
 def receipt(loc: Locale, item: EvidenceItem) -> Message:
     return Message(loc.msg("evidence_receipt", **item_text(loc, item)), category_buttons(loc, item.no))
+
+
+def cancel_row(loc: Locale) -> Keyboard:
+    return ((Btn(loc.msg("btn_cancel"), "h|"),),)
 
 
 async def _item(turn: Turn, no: int) -> EvidenceItem:
@@ -70,6 +79,7 @@ async def received(turn: Turn, upload: Upload) -> list[Reply]:
     if duplicate:
         return [Message(loc.msg("evidence_duplicate", no=item.label), continue_row(loc))]
     replies: list[Reply] = [receipt(loc, item)]
+    turn.case.awaiting = Awaiting("category", item.no)
     if upload.staged.kind == "photo":
         replies.append(Message(loc.msg("evidence_photo_hint")))
     return replies
@@ -91,7 +101,7 @@ async def failed(turn: Turn, event: UploadFailed) -> list[Reply]:
 
 async def ask_testimony(turn: Turn) -> list[Reply]:
     turn.case.awaiting = Awaiting("testimony")
-    return [Message(turn.loc.msg("evidence_testimony_prompt"))]
+    return [Message(turn.loc.msg("evidence_testimony_prompt"), cancel_row(turn.loc))]
 
 
 async def save_testimony(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
@@ -99,7 +109,20 @@ async def save_testimony(turn: Turn, awaiting: Awaiting, text: str) -> list[Repl
     item, duplicate = await turn.store.evidence_add_text(turn.case, text)
     if duplicate:
         return [Message(loc.msg("evidence_duplicate", no=item.label), continue_row(loc))]
+    turn.case.awaiting = Awaiting("category", item.no)
     return [Message(loc.msg("evidence_testimony_saved", no=item.label)), receipt(loc, item)]
+
+
+async def category_pending(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
+    """Typed while a receipt's category picker waits: answer what was typed, then show the
+    picker again (the person is not moved elsewhere and the choice is not lost)."""
+    loc, no = turn.loc, awaiting.item or 0
+    replies = await turn.engine.free_text(turn, text)
+    item = await turn.store.evidence_get(turn.case, no)
+    if item is not None:
+        turn.case.awaiting = awaiting
+        replies.append(Message(loc.msg("evidence_category_pending", no=item.label), category_buttons(loc, no)))
+    return replies
 
 
 async def save_note(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
@@ -158,7 +181,7 @@ async def set_category(turn: Turn, no: int, cat: str) -> list[Reply]:
 async def ask_note(turn: Turn, no: int) -> list[Reply]:
     item = await _item(turn, no)
     turn.case.awaiting = Awaiting("note", item.no)
-    return [Toast(""), Message(turn.loc.msg("evidence_note_prompt", no=item.label))]
+    return [Toast(""), Message(turn.loc.msg("evidence_note_prompt", no=item.label), cancel_row(turn.loc))]
 
 
 async def open_item(turn: Turn, no: int) -> list[Reply]:
@@ -187,7 +210,9 @@ async def full_hash(turn: Turn, no: int) -> list[Reply]:
 
 
 async def choose_category(turn: Turn, no: int) -> list[Reply]:
-    return [Toast(""), receipt(turn.loc, await _item(turn, no))]
+    item = await _item(turn, no)
+    turn.case.awaiting = Awaiting("category", item.no)
+    return [Toast(""), Message(turn.loc.msg("evidence_choose_category", no=item.label), category_buttons(turn.loc, no))]
 
 
 async def ask_delete(turn: Turn, no: int) -> list[Reply]:
@@ -215,7 +240,7 @@ FEATURE = Feature(
         "eo": Route(open_item, (int,)), "eg": Route(get_original, (int,)), "eh": Route(full_hash, (int,)),
         "ec": Route(choose_category, (int,)), "ed": Route(ask_delete, (int,)), "edy": Route(delete_item, (int,)),
     },
-    texts={"testimony": save_testimony, "note": save_note},
+    texts={"testimony": save_testimony, "note": save_note, "category": category_pending},
     uploads=received,
     upload_failed=failed,
     messages=messages({
@@ -229,7 +254,8 @@ FEATURE = Feature(
         "evidence_list_line": "no category date size sha_short", "evidence_uncategorised": "",
         "evidence_item": "no kind category size time_utc time_beijing sha_short note", "evidence_no_note": "",
         "evidence_full_hash": "no sha", "evidence_delete_item_confirm": "no", "evidence_item_deleted": "no",
-        "evidence_not_found": "no", "evidence_damaged": "no",
+        "evidence_not_found": "no", "evidence_damaged": "no", "evidence_category_pending": "no",
+        "evidence_choose_category": "no", "btn_skip_category": "",
         "btn_add_note": "", "btn_skip_note": "", "btn_get_original": "", "btn_change_category": "",
         "btn_edit_note": "", "btn_delete_item": "", "btn_confirm_delete_item": "", "btn_full_hash": "",
         "btn_prev_page": "", "btn_next_page": "", "btn_back_to_list": "", "btn_cancel": "",

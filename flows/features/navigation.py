@@ -61,6 +61,7 @@ async def step(turn: Turn, n: int) -> list[Reply]:
 
 
 async def here(turn: Turn) -> list[Reply]:
+    turn.case.awaiting = None  # also the cancel button of a text mode
     return [Toast(""), render(turn.case, turn.loc)]
 
 
