@@ -42,6 +42,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,8 +52,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
 __all__ = [
-    "Collision", "Hit", "Level", "Listener", "Match", "Phrases", "Social",
-    "entries", "is_crisis", "load_phrases", "normalise",
+    "Collision", "Crisis", "Hit", "Level", "Listener", "Match", "Phrases", "Social",
+    "entries", "is_crisis", "load_crisis_exceptions", "load_phrases", "normalise",
 ]
 
 Entry = tuple[str, str, str, Iterable[str]]  # node id, title, text, phrases
@@ -111,7 +113,7 @@ def normalise(text: str, keep_numbers: frozenset[str] = frozenset(), fold: _Fold
         t = fold(t)
     t = "".join(_KEEP.findall(t))
     t = t.strip(".")
-    return _REPEAT.sub(r"\1", t)
+    return _REPEAT.sub(r"\1\1", t)  # "谢谢谢谢" -> "谢谢", "啊啊啊啊" -> "啊啊"
 
 
 class _Fold:
@@ -253,6 +255,14 @@ class Listener:
                 self._source.append(p)
         self._phrases = frozenset(self._phrase)
 
+    @classmethod
+    def from_phrases(cls, nodes: Mapping[str, Any], phrases: Phrases) -> Listener:
+        """The usual way in: a locale's nodes (anything with ``.title`` and ``.text``) and its phrases."""
+        return cls(
+            entries(nodes, phrases.by_node),
+            greeting=phrases.greeting, thanks=phrases.thanks, filler=phrases.filler, same=phrases.same,
+        )
+
     def _words(self, words: Iterable[str]) -> tuple[str, ...]:
         # longest first, so "谢谢你" is removed before "谢谢"
         return tuple(sorted({self._norm(w) for w in words} - {""}, key=len, reverse=True))
@@ -290,7 +300,7 @@ class Listener:
         parts = [self._strip(self._norm(p), drop) for p in _CLAUSE.split(text)]
         parts = [p for p in parts if p]
         windows = list(parts)
-        windows += [a + b for a, b in zip(parts, parts[1:])]
+        windows += [a + b for a, b in pairwise(parts)]
         whole = "".join(parts)
         if whole and whole not in windows:
             windows.append(whole)
@@ -316,9 +326,10 @@ class Listener:
         rest = self._strip(rest, self._filler)
         if len(rest) < 2 and rest not in self._phrases:
             return Match(Level.NONE, (), social)
+        # a tie goes to the node whose phrase is longer, i.e. more specific
         ranked = sorted(
             (Hit(n, round(s, 1), p) for n, (s, p) in self.scores(text).items()),
-            key=lambda h: -h.score,
+            key=lambda h: (-h.score, -len(h.phrase)),
         )
         hits = tuple(h for h in ranked[:limit] if h.score >= UNSURE_SCORE)
         if not hits:
@@ -342,3 +353,66 @@ class Listener:
                 if (b, a, self._source[j]) not in found:
                     found[(a, b, self._source[i])] = None
         return [Collision(*k) for k in found]
+
+
+# ----------------------------------------------------------------------------- crisis words
+
+# Traditional forms of the characters crisis phrases use, so "輕生" and "自殺" count too.
+_TRADITIONAL = str.maketrans(
+    "殺輕結樓藥們沒義過麼這個會為來還話離開撐斷遺書傷殘農燒戀無見尋盡麼說覺應該塊錢讓",
+    "杀轻结楼药们没义过么这个会为来还话离开撑断遗书伤残农烧恋无见寻尽么说觉应该块钱让",
+)
+# Words that may sit inside a longer crisis phrase without changing it: "不想再活" is "不想活",
+# "活着真的好累" is "活着好累". Only phrases of three characters or more get gaps.
+_GAP = "[再都真的要去就也是还好很太快点一得这么实在]{0,2}"
+
+
+def _fold_crisis(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text).lower().translate(_TRADITIONAL)
+    return "".join(_KEEP.findall(t.replace("%", "").replace("#", "")))
+
+
+class Crisis:
+    """Crisis words compiled once: ``Crisis(words, exceptions)(text) -> bool``.
+
+    Plain substring matching misses "不 想 活", "不想再活了", "活着真的好累" and "輕生", and a
+    missed crisis is far worse than a kind message shown once too often. ``exceptions`` are
+    set phrases that contain a crisis word but mean something else ("想死你了" is missing
+    someone); they are cut out of the message before matching.
+    """
+
+    def __init__(self, words: Iterable[str], exceptions: Iterable[str] = ()) -> None:
+        patterns = []
+        for w in {_fold_crisis(w) for w in words} - {""}:
+            patterns.append(_GAP.join(map(re.escape, w)) if len(w) >= 3 else re.escape(w))
+        self._re = re.compile("|".join(sorted(patterns, key=len, reverse=True))) if patterns else None
+        self._except = sorted({_fold_crisis(e) for e in exceptions} - {""}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> bool:
+        if self._re is None:
+            return False
+        t = _fold_crisis(text)
+        for e in self._except:
+            t = t.replace(e, "|")  # a separator, so the two sides do not join into a new phrase
+        return self._re.search(t) is not None
+
+
+@lru_cache(maxsize=16)
+def _crisis(words: tuple[str, ...], exceptions: tuple[str, ...]) -> Crisis:
+    return Crisis(words, exceptions)
+
+
+def is_crisis(text: str, words: Iterable[str], exceptions: Iterable[str] = ()) -> bool:
+    """Does ``text`` hold a crisis phrase? ``words`` and ``exceptions`` come from crisis.yaml
+    (``crisis.words``, ``crisis.except``); compiled once per distinct list and cached."""
+    return _crisis(tuple(words), tuple(exceptions))(text)
+
+
+def load_crisis_exceptions(path: Path) -> tuple[str, ...]:
+    """``crisis.except`` from a crisis.yaml (the content loader does not read it yet)."""
+    path = Path(path)
+    if not path.exists():
+        return ()
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    crisis = data.get("crisis") if isinstance(data, dict) else None
+    return _strings(crisis.get("except")) if isinstance(crisis, dict) else ()
