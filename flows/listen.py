@@ -7,32 +7,31 @@ like a person. It knows nothing of Telegram or of the engine; the engine calls `
 
 How text is scored, and why
 ---------------------------
-Each node contributes short *phrases*: its title and the example phrasings and keywords in
-``content/<locale>/phrases.yaml`` (the node text is not indexed: it is long and shares most of
-its words with every other screen, which measured worse). A message is scored against every
-phrase with rapidfuzz's ``fuzz.partial_ratio``: the shorter string is slid along the longer one
-and the best window's character similarity is kept. On Chinese this is character n-gram
-matching without word segmentation: "我妈被爆通讯录了" contains the phrase "爆通讯录" exactly
-(100), a one-character typo ("通迅录") costs a few points instead of the whole word, and a
-long rambling message still finds the short phrase hiding in it. A dictionary segmenter (jieba)
-would add a dependency and a word list that splits typos and pinyin initials badly.
+Each node contributes short *phrases*: its title plus the phrasings and keywords in
+``content/<locale>/phrases.yaml``. The node text is not indexed: it shares most of its words with
+every other screen, and indexing it cut held-out top-1 from 84% to 75%.
 
-``partial_ratio`` alone cannot tell a phrase that *is* the message from one that merely
-*contains* it ("报警" is inside "报警要带什么"), nor weigh a two-character hit against a
-six-character one, so each phrase's score blends in ``fuzz.ratio`` (whole-string similarity)
-and is damped for very short phrases (see ``_blend``). A message is also cut into clauses at
-punctuation, spaces and words like 还有/另外, and every clause (and every pair of neighbouring
-clauses) is scored on its own: a node's score is its best phrase in any of them. That is what
-lets "利息36%合法吗？还有他们威胁我，能报警吗" return both questions in the top three.
+A message is cut into clauses (punctuation, spaces, 还有/另外), and each clause, and each pair of
+neighbours, is compared with every phrase by rapidfuzz's ``LCSseq``: how many characters they
+share *in order*. On Chinese that is character matching without word segmentation: "我妈被爆通讯录
+了" holds "爆通讯录" whole, "投诉的时候怎么说" holds "投诉怎么说" with a gap, and a long message
+still holds the short phrase hiding in it. A phrase's score is mostly how much of it the clause
+covers, a little how much of the clause it explains (so "报警" typed alone beats "报警带什么"),
+damped when only two or three characters are shared (``_score``). A node's score is its best
+phrase in any clause, so "利息36%合法吗？还有他们威胁我，能报警吗" puts both screens in the top
+three. Measured against ``fuzz.partial_ratio`` blended with ``fuzz.ratio`` on the same phrases:
+85% vs 81% top-1 on the dev split (benchmarks/RESULTS.md). A dictionary segmenter (jieba) would
+add a word list that splits typos and pinyin initials badly; IDF weights per character did not help.
 
-Before scoring, text is normalised: full-width forms folded (NFKC), lower case, punctuation
-and spaces dropped, any percentage ("36%", "百分之三十六", "36个点", "千分之五") becomes one
-token "%", other amounts become "#", except numbers the content itself uses (12378, 110).
-Pinyin initials (bj, ts, txl) are plain phrases in the content, added only where unambiguous.
+Before comparing, both sides are normalised alike (``normalise``): NFKC (full-width forms), lower
+case, punctuation and spaces dropped; any percentage ("36%", "百分之三十六", "36个点") becomes "%",
+other amounts "#", except numbers the phrases use (12378, 110); words of a ``same`` group in
+phrases.yaml fold to its first word ("咋" -> "怎么", "bj" -> "报警": pinyin initials match only as
+whole Latin words); ``filler`` (请问, pronouns, particles) is dropped. Homophone typos (报井 for 报警)
+are not caught: that would need a pinyin table.
 
-The index (normalised phrases, their nodes and lengths) is built once per loaded content;
-``match`` costs a few rapidfuzz calls in C++ per clause. ``benchmarks/listen.py`` measures
-accuracy on ``tests/data/utterances.tsv`` and the latency.
+The index is built once per loaded content (a few ms); ``match`` costs well under a millisecond.
+``benchmarks/listen.py`` measures both, and accuracy on ``tests/data/utterances.tsv``.
 """
 
 from __future__ import annotations
