@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import json
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,9 +26,7 @@ HTML = ParseMode.HTML
 
 
 def make_bot(fake: FakeBotAPI, *, local_mode: bool = False, token: str = TOKEN) -> telegram.Bot:
-    return telegram.Bot(
-        token, base_url=f"{fake.url}/bot", base_file_url=f"{fake.url}/file/bot", local_mode=local_mode
-    )
+    return telegram.Bot(token, base_url=f"{fake.url}/bot", base_file_url=f"{fake.url}/file/bot", local_mode=local_mode)
 
 
 @pytest.fixture
@@ -166,7 +162,9 @@ def test_parse_html_entities_use_utf16_offsets():
 
 
 async def test_caption_is_limited_to_1024_characters_after_parsing(server, bot, user):
-    sent = await bot.send_document(1001, b"pdf", filename="a.pdf", caption="<b>" + "证" * 1024 + "</b>", parse_mode=HTML)
+    sent = await bot.send_document(
+        1001, b"pdf", filename="a.pdf", caption="<b>" + "证" * 1024 + "</b>", parse_mode=HTML
+    )
     assert len(sent.caption) == 1024  # the tags do not count
     with pytest.raises(BadRequest, match="^Message caption is too long$"):
         await bot.send_document(1001, b"pdf", filename="b.pdf", caption="证" * 1025)
@@ -420,9 +418,8 @@ async def test_delayed_download_stalls_until_released(server, bot, user):
     release = server.delay_file(file_id)
     file = await bot.get_file(file_id)
     task = asyncio.create_task(file.download_as_bytearray())
-    await server.wait_until(lambda: server.download_started(file_id), timeout=2)
-    await asyncio.sleep(0.1)
-    assert not task.done() and server.downloads[-1].status == "started"
+    await server.wait_until(lambda: server.downloads and server.downloads[-1].status == "stalled", timeout=2)
+    assert not task.done()  # the fake holds the rest of the body until released
     release.set()
     assert await task == payload
     assert server.downloads[-1].status == "completed"
@@ -453,13 +450,11 @@ async def test_fault_injection(server, bot, user, monkeypatch):
 
 async def test_long_poll_returns_update_sent_while_waiting(server, bot):
     user = server.user(chat_id=1001, first_name="小李")
-    poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await server.wait_until(lambda: server.polling, timeout=5)
     assert not poll.done()
-    started = time.monotonic()
     sent = user.send("救命")
-    updates = await poll
-    assert time.monotonic() - started < 1.5
+    updates = await asyncio.wait_for(poll, 5)  # answered when the update arrives, not after 30 s
     assert [u.update_id for u in updates] == [sent["update_id"]]
     assert updates[0].message.text == "救命"
 
@@ -473,7 +468,7 @@ async def test_long_poll_returns_update_sent_while_waiting(server, bot):
 async def test_concurrent_get_updates_conflict(server):
     async with make_bot(server) as first, make_bot(server) as second:
         old = asyncio.create_task(first.get_updates(timeout=5))
-        await asyncio.sleep(0.2)
+        await server.wait_until(lambda: server.polling, timeout=5)
         new = asyncio.create_task(second.get_updates(timeout=0))
         with pytest.raises(Conflict, match="terminated by other getUpdates"):
             await old  # like Telegram: the OLDER request is terminated
@@ -491,18 +486,12 @@ async def test_drop_pending_updates(server, bot):
     assert server.was_dropped(stale["update_id"])
 
 
-def test_stop_answers_a_pending_long_poll_promptly():
+async def test_stop_answers_a_pending_long_poll_at_once():
     fake = FakeBotAPI(token=TOKEN).start()
-    answers = []
-    path = f"/bot{TOKEN}/getUpdates"
-    thread = threading.Thread(target=lambda: answers.append(raw_post(fake, path, {"timeout": "30"})))
-    thread.start()
-    time.sleep(0.2)
-    started = time.monotonic()
+    poll = asyncio.create_task(asyncio.to_thread(raw_post, fake, f"/bot{TOKEN}/getUpdates", {"timeout": "30"}))
+    await fake.wait_until(lambda: fake.polling, timeout=5)
     fake.stop()
-    thread.join(2)
-    assert time.monotonic() - started < 1
-    assert answers == [(200, {"ok": True, "result": []})]
+    assert await asyncio.wait_for(poll, 5) == (200, {"ok": True, "result": []})  # not after 30 s
 
 
 # ----------------------------------------------------------------------------- negative tests: confirmation, request log
@@ -561,6 +550,7 @@ async def test_the_documented_negative_test_pattern_catches_an_answer(server):
     app.add_handler(CommandHandler("start", start))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo_crisis))
     user = server.user(chat_id=1001, first_name="小李")
+
     async def bot_calls_after(text: str) -> list[str]:
         mark = server.mark()
         user.send(text)
@@ -598,11 +588,7 @@ async def test_real_application_polls_in_the_same_event_loop(server):
         await update.callback_query.edit_message_text(f"你选了 {update.callback_query.data}")
 
     app = (
-        Application.builder()
-        .token(TOKEN)
-        .base_url(f"{server.url}/bot")
-        .base_file_url(f"{server.url}/file/bot")
-        .build()
+        Application.builder().token(TOKEN).base_url(f"{server.url}/bot").base_file_url(f"{server.url}/file/bot").build()
     )
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(pressed))

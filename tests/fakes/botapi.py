@@ -43,10 +43,9 @@ Telegram behaviour imitated (see each ``_api_*`` method in ``methods_*.py``):
 * chats: unknown chat -> "chat not found"; a user seen only in a group ->
   403 "bot can't initiate conversation with a user"; blocked / kicked / left ->
   the matching 403.
-* edits: message must exist, be the bot's and (for text edits) have text; same
-  text and keyboard checks as sends;
-  unchanged text+entities+keyboard -> "message is not modified"; an edit without
-  reply_markup removes the keyboard.
+* edits: message must exist, be the bot's and (for text edits) have text; the same
+  text and keyboard checks as sends; unchanged text+entities+keyboard -> "message is
+  not modified"; an edit without reply_markup removes the keyboard.
 * callbacks: each query answered at most once ("query is too old ..."), text <= 200.
 * deletes: only within 48 h, others' messages only in private chats; one message that
   can't be deleted refuses the whole deleteMessages call (as tdlib does).
@@ -69,7 +68,8 @@ sleep (see :mod:`tests.fakes.observe` for what it proves)::
     mark = server.mark()
     user.send("hello again")
     await user.wait_confirmed()            # the bot's getUpdates offset moved past it
-    # (then, once the bot exposes one, its "idle" signal)
+    # received is not yet handled: then wait for the bot's "idle" signal (once it has
+    # one), or fence the chat with an update the bot answers (see tests.fakes.observe)
     assert user.requests_since(mark) == []
 
 Layout of the package (each module says why it exists):

@@ -157,9 +157,7 @@ def parse_html(src: str, *, strict_entities: bool = True) -> tuple[str, list[dic
                     i += 1
                 attr = src[attr_begin:i]
                 if not attr:
-                    raise HtmlParseError(
-                        f'Empty attribute name in the tag "{tag}" at byte offset {boff(begin)}'
-                    )
+                    raise HtmlParseError(f'Empty attribute name in the tag "{tag}" at byte offset {boff(begin)}')
                 while i < n and src[i] in _SPACES:
                     i += 1
                 if at(i) != "=":
@@ -181,9 +179,7 @@ def parse_html(src: str, *, strict_entities: bool = True) -> tuple[str, list[dic
                         i += 1
                     value = src[token_begin:i].lower()
                     if at(i) not in _SPACES and at(i) != ">":
-                        raise HtmlParseError(
-                            f"Unexpected end of name token at byte offset {boff(token_begin)}"
-                        )
+                        raise HtmlParseError(f"Unexpected end of name token at byte offset {boff(token_begin)}")
                 else:
                     quote = src[i]
                     i += 1
@@ -295,10 +291,7 @@ def parse_html(src: str, *, strict_entities: bool = True) -> tuple[str, list[dic
     for entity in entities:
         entity.pop("_language", None)
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    ordered = [
-        {"offset": e["offset"], "length": e["length"], "type": e["type"], **_entity_extras(e)}
-        for e in entities
-    ]
+    ordered = [{"offset": e["offset"], "length": e["length"], "type": e["type"], **_entity_extras(e)} for e in entities]
     return "".join(out), ordered
 
 
@@ -319,5 +312,3 @@ def trim_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict
         if end > start:
             fixed.append({**entity, "offset": start, "length": end - start})
     return result, fixed
-
-

@@ -66,13 +66,13 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.api._lock:
                 self.server.api._connections.pop(threading.current_thread(), None)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         self._dispatch()
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         self._dispatch()
 
     def send_json(self, status: int, payload: dict[str, Any]) -> None:
@@ -151,9 +151,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             with record.open() as f:
-                stall_before_headers = event is not None and not event.is_set() and record.size < 2
-                if stall_before_headers and event is not None and not api._await_release(event):
-                    # nothing to split: the stall comes before the headers instead
+                tiny = record.size < 2  # nothing to split: the stall comes before the headers instead
+                if tiny and event is not None and not event.is_set() and not api._await_release(event, download):
                     self._abort_download(download)
                     return
                 self.send_response(200)
@@ -163,19 +162,19 @@ class Handler(BaseHTTPRequestHandler):
                 if event is not None and not event.is_set():
                     self.wfile.write(f.read(min(record.size // 2, _CHUNK)))
                     self.wfile.flush()
-                    if not api._await_release(event):
+                    if not api._await_release(event, download):
                         self._abort_download(download)
                         return
                 while chunk := f.read(_CHUNK):
                     self.wfile.write(chunk)
                 self.wfile.flush()
-            api._end_download(download, "completed")
+            api._set_download_status(download, "completed")
         except OSError:
-            api._end_download(download, "aborted")
+            api._set_download_status(download, "aborted")
             raise
 
     def _abort_download(self, download: DownloadRecord) -> None:
-        self.server.api._end_download(download, "aborted")
+        self.server.api._set_download_status(download, "aborted")
         self.close_connection = True
 
     def _read_body(self, limit: int) -> bytes:

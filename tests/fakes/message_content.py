@@ -212,4 +212,3 @@ def _inline_button(button: Any) -> dict[str, Any]:
             result[field] = button[field]
             return result
     raise _ButtonError("Text buttons are unallowed in the inline keyboard")
-

@@ -22,6 +22,7 @@ class _Poll:
 
     ctx: RequestContext
     aborted: bool = False
+    waiting: bool = False  # found nothing to deliver and is waiting for an update
 
 
 class UpdateMethods(ServerState):
@@ -70,11 +71,18 @@ class UpdateMethods(ServerState):
                     remaining = deadline - time.monotonic()
                     if ready or remaining <= 0 or self._closing:
                         return ready
+                    if not poll.waiting:
+                        poll.waiting = True
+                        self._polls_waiting += 1
+                        self._notify()
                     # the 0.2 s is only how often a waiting poll looks whether its client left
                     self._cond.wait(min(remaining, 0.2))
                     if call.ctx.client_gone():
                         return []  # nobody is listening any more
             finally:
+                if poll.waiting:
+                    self._polls_waiting -= 1
+                    self._notify()
                 if self._active_poll is poll:
                     self._active_poll = None
 

@@ -61,6 +61,12 @@ class Observations(ServerState):
         with self._lock:
             return copy.deepcopy(list(self._updates))
 
+    @property
+    def polling(self) -> bool:
+        """True while a getUpdates long poll is waiting for an update (the bot is listening)."""
+        with self._lock:
+            return self._polls_waiting > 0
+
     async def wait_confirmed(self, update: dict[str, Any] | int | None = None, timeout: float = 10.0) -> None:
         """Wait until the bot confirmed ``update`` (an update dict or id; default: every update
         enqueued so far), i.e. called getUpdates with an offset past it.
@@ -79,8 +85,10 @@ class Observations(ServerState):
         await self._wait(
             confirmed,
             timeout,
-            lambda: f"update {update_id} not confirmed within {timeout} s (the bot did not poll past it)\n"
-            + self._debug_tail(),
+            lambda: (
+                f"update {update_id} not confirmed within {timeout} s (the bot did not poll past it)\n"
+                + self._debug_tail()
+            ),
         )
 
     # ----------------------------------------------------------------------------- requests
@@ -95,9 +103,7 @@ class Observations(ServerState):
         answers; with ``chat_id`` only those about that chat (``chat_id`` parameter, or the
         chat of the pressed message for answerCallbackQuery)."""
         with self._lock:
-            return [
-                r for r in self.requests if r.seq > mark and (chat_id is None or r.chat_id == chat_id)
-            ]
+            return [r for r in self.requests if r.seq > mark and (chat_id is None or r.chat_id == chat_id)]
 
     def calls(self, method: str) -> list[dict[str, str]]:
         """Parameters of every successful and failed call of ``method`` (case-insensitive)."""
@@ -155,9 +161,7 @@ class Observations(ServerState):
         if problems:
             raise AssertionError("FakeBotAPI:\n  " + "\n  ".join(problems))
 
-    async def wait_until(
-        self, predicate: Callable[[], Any], timeout: float = 10.0, message: str | None = None
-    ) -> Any:
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0, message: str | None = None) -> Any:
         """Wait until ``predicate()`` is truthy and return its value; AssertionError after ``timeout``.
 
         Re-checked after every change the fake sees, and every 20 ms for predicates over

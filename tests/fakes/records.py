@@ -53,7 +53,7 @@ class FileRecord:
 
     def open(self) -> BinaryIO:
         if self.path is not None:
-            return open(self.path, "rb")  # noqa: SIM115 - caller closes
+            return open(self.path, "rb")
         assert self.data is not None
         return io.BytesIO(self.data)
 

@@ -291,14 +291,17 @@ class FakeBotAPI(Observations, UpdateMethods, BotMethods, MessageMethods, ChatMe
             self._notify()
             return record, download, self._delays.get(record.file_id)
 
-    def _end_download(self, download: DownloadRecord, status: str) -> None:
+    def _set_download_status(self, download: DownloadRecord, status: str) -> None:
         with self._lock:
             download.status = status
             self._notify()
 
-    def _await_release(self, event: threading.Event) -> bool:
-        """Block a delayed download until the test releases it; False if the server stops first."""
+    def _await_release(self, event: threading.Event, download: DownloadRecord) -> bool:
+        """Block a delayed download (status "stalled") until the test releases it; False if the
+        server stops first.  The 50 ms only bound how late a stop is noticed."""
+        self._set_download_status(download, "stalled")
         while not event.wait(0.05):
             if self._closing:
                 return False
+        self._set_download_status(download, "started")
         return True

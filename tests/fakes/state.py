@@ -69,6 +69,7 @@ class ServerState:
         self._confirmed_below = first_update_id  # every update_id < this is confirmed
         self._dropped: set[int] = set()
         self._allowed_updates: frozenset[str] | None = None
+        self._polls_waiting = 0  # getUpdates calls waiting for an update right now
         #: every update ever enqueued, in order
         self.all_updates: list[dict[str, Any]] = []
         #: number of getUpdates calls terminated by a newer concurrent getUpdates (409)
@@ -178,9 +179,7 @@ class ServerState:
                 self._confirmed_below = max(self._confirmed_below, forgotten["update_id"] + 1)
         self._notify()
 
-    def _enqueue_my_chat_member(
-        self, chat: ChatState, actor: dict[str, Any], old: str, new: str
-    ) -> dict[str, Any]:
+    def _enqueue_my_chat_member(self, chat: ChatState, actor: dict[str, Any], old: str, new: str) -> dict[str, Any]:
         def member(status: str) -> dict[str, Any]:
             data: dict[str, Any] = {"user": dict(self.bot_user), "status": status}
             if status == "kicked":

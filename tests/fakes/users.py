@@ -81,9 +81,18 @@ class FakeChat:
 
         def fill(message: StoredMessage) -> None:
             n = len(self.server.all_updates)
-            message.media = {"sticker": {"file_id": f"CAACAgIAAx{n:05d}", "file_unique_id": f"AgADst{n:05d}",
-                                         "type": "regular", "width": 512, "height": 512,
-                                         "is_animated": False, "is_video": False, "emoji": emoji}}
+            message.media = {
+                "sticker": {
+                    "file_id": f"CAACAgIAAx{n:05d}",
+                    "file_unique_id": f"AgADst{n:05d}",
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "emoji": emoji,
+                }
+            }
 
         return self._send_message(self._sender(from_user), fill)
 
@@ -203,9 +212,7 @@ class FakeChat:
         from_user: FakeUser | None = None,
     ) -> dict[str, Any]:
         record = self._register("video", data, file_name=file_name, mime_type=mime_type)
-        payload = record.fields(
-            width=width, height=height, duration=duration, file_name=file_name, mime_type=mime_type
-        )
+        payload = record.fields(width=width, height=height, duration=duration, file_name=file_name, mime_type=mime_type)
         return self._media("video", payload, caption, from_user, record)
 
     def send_video_note(

@@ -186,7 +186,7 @@ class DownloadRecord:
 
     file_id: str
     file_path: str
-    status: str  # started, completed, aborted
+    status: str  # started, stalled (held by delay_file), completed, aborted
 
 
 # --------------------------------------------------------------------------------------
