@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 
 import pytest
@@ -131,4 +130,3 @@ async def test_a_full_disk_does_not_leave_the_bot_deaf(bot, fake, zh):
     user.send("/help")
     (help_msg,) = await user.wait_for_messages(1, timeout=10)
     assert help_msg.raw_text.startswith(zh.msg("help")[:20]), "still listening after the disk was full"
-    await asyncio.sleep(0)

@@ -7,7 +7,7 @@ import logging
 
 from telegram import Update
 
-from tests.conftest import TOKEN, running_bot
+from tests.conftest import TOKEN, running_bot, settled
 
 USER = 987654321
 
@@ -75,8 +75,9 @@ async def test_redelivered_update_changes_nothing(bot, fake, zh):
     user.send("/status")
     await user.wait_for_messages(1)
     await bot.update_queue.put(Update.de_json(press, bot.bot))  # Telegram sends it again
-    await asyncio.sleep(0.5)
-    assert user.take_new_messages() == []
+    user.send("/help")  # a fence: one chat's updates are handled in order
+    (only,) = await user.wait_for_messages(1)
+    assert only.raw_text.startswith(zh.msg("help")[:20]), "the redelivered press changed nothing and said nothing"
 
 
 async def test_forged_button_is_answered_and_shows_where_you_are(bot, fake, zh):
@@ -112,15 +113,16 @@ async def test_crisis_words_bring_12356_first(bot, fake, zh):
 async def test_group_gets_one_line_and_the_bot_leaves(bot, fake, zh):
     user = fake.user(USER, language_code="zh")
     group = fake.group(-100123, user)
-    group.send("/start")
+    first = group.send("/start")
     (line,) = await group.wait_for_messages(1)
     assert line.raw_text == zh.msg("group_chat")
     await fake.wait_until(lambda: -100123 in fake.left_chats, 5)
     other = fake.group(-200456, user)
-    other.add_bot()
+    added = other.add_bot()
     (line,) = await other.wait_for_messages(1)
     await fake.wait_until(lambda: -200456 in fake.left_chats, 5)
-    await asyncio.sleep(0.2)
+    await settled(bot, first)
+    await settled(bot, added)
     assert group.take_new_messages() == [] and other.take_new_messages() == []
 
 
@@ -200,10 +202,10 @@ async def test_a_sticker_is_answered_and_an_edit_is_not_a_new_message(bot, fake,
     msgs = await user.wait_for_messages(2)
     assert "E-001" in msgs[-1].text
     user.edit_sent(sent, "他们打给了我爸和我妈")  # an edit is not a second testimony
-    user.send_sticker()
+    sticker = user.send_sticker()
     (msg,) = await user.wait_for_messages(1)
     assert zh.nodes[zh.start].title in msg.text, "a sticker gets the where-you-are answer"
-    await asyncio.sleep(0.3)
+    await settled(bot, sticker)
     assert user.take_new_messages() == []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import hashlib
 import io
@@ -11,7 +10,7 @@ import zipfile
 
 from telegram import Update
 
-from tests.conftest import files_containing, running_bot
+from tests.conftest import files_containing, running_bot, settled
 
 USER = 555000111
 MARKER = b"MARKER-9c1e-victim-wrote-this"
@@ -134,10 +133,10 @@ async def test_redelivered_upload_is_stored_once(bot, fake, zh, data_dir):
     upd = user.send_document(b"once " + MARKER, "x.txt")
     await user.wait_for_messages(1)
     await bot.update_queue.put(Update.de_json(upd, bot.bot))
-    user.send_document(b"once " + MARKER, "again.txt")  # same bytes, new message
+    again = user.send_document(b"once " + MARKER, "again.txt")  # same bytes, new message
     (dup,) = await user.wait_for_messages(1)
     assert dup.raw_text == zh.msg("evidence_duplicate", no="E-001")
-    await asyncio.sleep(0.3)
+    await settled(bot, again)
     assert user.take_new_messages() == []
     assert len(list((data_dir / "vault").rglob("*.bin"))) == 1
 
