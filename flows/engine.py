@@ -422,17 +422,20 @@ class Engine:
 
     # ------------------------------------------------------------------ export summary
 
-    def export_summary(self, locale_code: str, count: int, parts: int, failed: list[int]) -> list[Message]:
+    def export_summary(self, locale_code: str, count: int, parts: int, failed: list[int],
+                       unreadable: list[int] | tuple[int, ...] = ()) -> list[Message]:
         loc = self.content.locale(locale_code)
         out = []
-        if failed:
-            shown = ", ".join(f"E-{n:03d}" for n in failed[:FAILED_SHOWN]) + ("…" if len(failed) > FAILED_SHOWN else "")
-            out.append(Message(loc.msg("export_item_failed", items=shown)))
+        for key, nos in (("export_item_failed", failed), ("export_item_unreadable", unreadable)):
+            if nos:
+                shown = ", ".join(f"E-{n:03d}" for n in nos[:FAILED_SHOWN]) + ("…" if len(nos) > FAILED_SHOWN else "")
+                out.append(Message(loc.msg(key, items=shown)))
         if parts:
             out.append(Message(loc.msg("export_done", count=count, parts=parts)))
         return out
 
-    def original_unavailable(self, locale_code: str, no: int, *, found: bool) -> Message:
-        """Why an original cannot be handed back: it is gone, or it failed its hash check."""
-        key = "evidence_damaged" if found else "evidence_not_found"
+    def original_unavailable(self, locale_code: str, no: int, *, found: bool, unreadable: bool = False) -> Message:
+        """Why an original cannot be handed back: it is gone, it failed its hash check, or the
+        disk could not give it now."""
+        key = "evidence_unreadable" if unreadable else "evidence_damaged" if found else "evidence_not_found"
         return Message(self.content.locale(locale_code).msg(key, no=f"E-{no:03d}"), self._continue(self.content.locale(locale_code)))

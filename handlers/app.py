@@ -16,7 +16,7 @@ from handlers import chat, errors, evidence, groups, journal
 from handlers.core import Services, ShouhuContext
 from handlers.journal import JournalingQueue, PerChatProcessor, replay
 from handlers.transport import ResilientRequest
-from storage.db import Storage
+from storage.factory import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def build_engine(settings: Settings, content: Content) -> Engine:
 
 async def post_init(app: Application) -> None:
     services: Services = app.bot_data
-    services.storage = await Storage.open(services.settings.data_dir, services.settings.master_key)
+    services.storage = await open_storage(services.settings)
     services.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
     app.update_queue.storage = services.storage
     await set_commands(app)

@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, TypeHandler
 
 from handlers.core import ShouhuContext
-from storage.db import Storage
+from storage.base import Storage
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
-import shutil
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -13,7 +11,10 @@ from telegram.error import BadRequest, Forbidden
 
 from flows.model import Case, DeleteMessages, Export, Message, Reply, SendOriginal, Toast
 from handlers.core import ShouhuContext
-from storage.export import build_export, part_budget, restore_original
+from storage.base import CaseKey, ReadState
+from storage.errors import NotEnoughDisk
+from storage.export import export_parts, part_budget, restore_original
+from storage.export_text import ExportText
 
 log = logging.getLogger(__name__)
 
@@ -61,39 +62,38 @@ async def send_replies(update: Update, context: ShouhuContext, case: Case, repli
                 await _delete_messages(context, chat_id, reply.ids)
     finally:  # even if a later send failed, what did arrive can be removed by /delete
         if not case.deleted:
-            await context.storage.record_sent(chat_id, sent)
+            await context.storage.record_sent(CaseKey(chat_id), sent)
 
 
 async def _send_original(context: ShouhuContext, case: Case, no: int) -> list[int]:
     storage, engine = context.storage, context.engine
-    folder = storage.tmp_dir / secrets.token_hex(8)
-    folder.mkdir(mode=0o700)
-    try:
-        item, path = await restore_original(storage, case, engine.content.locale(case.locale), no, folder)
-        if path is None:
-            msg = engine.original_unavailable(case.locale, no, found=item is not None)
+    async with storage.scratch() as folder:
+        original = await restore_original(storage, case, ExportText.from_locale(engine.content.locale(case.locale)), no, folder)
+        if original.path is None:
+            msg = engine.original_unavailable(case.locale, no, found=original.item is not None,
+                                              unreadable=original.state is ReadState.UNREADABLE)
             m = await context.bot.send_message(case.chat_id, msg.text, parse_mode=ParseMode.HTML, reply_markup=markup(msg))
         else:
-            m = await _send_file(context, case.chat_id, path, path.name)
+            m = await _send_file(context, case.chat_id, original.path, original.path.name)
         return [m.message_id]
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _send_export(context: ShouhuContext, case: Case) -> list[int]:
     storage, engine = context.storage, context.engine
     loc = engine.content.locale(case.locale)
     local = context.services.settings.local_api
-    result = await build_export(storage, case, loc, budget=part_budget(local))
     sent = []
     try:
-        for i, part in enumerate(result.parts, start=1):
-            m = await _send_file(context, case.chat_id, part, part.name,
-                                 caption=loc.msg("export_part_caption", part=i, parts=len(result.parts)))
-            sent.append(m.message_id)
-    finally:
-        _remove_tree(result.parts)
-    for msg in engine.export_summary(case.locale, result.count, len(result.parts), result.failed):
+        async with export_parts(storage, case, ExportText.from_locale(loc), budget=part_budget(local)) as export:
+            async for part in export:  # one part on disk at a time: sent, then removed
+                m = await _send_file(context, case.chat_id, part.path, part.name,
+                                     caption=loc.msg("export_part_caption", part=part.number, parts=part.total))
+                sent.append(m.message_id)
+    except NotEnoughDisk:
+        m = await context.bot.send_message(case.chat_id, loc.msg("export_no_space"), parse_mode=ParseMode.HTML)
+        return sent + [m.message_id]
+    summary = export.summary
+    for msg in engine.export_summary(case.locale, summary.count, summary.parts, summary.failed, summary.unreadable):
         m = await context.bot.send_message(case.chat_id, msg.text, parse_mode=ParseMode.HTML)
         sent.append(m.message_id)
     return sent
@@ -106,16 +106,6 @@ async def _send_file(context: ShouhuContext, chat_id: int, path: Path, filename:
         return await context.bot.send_document(chat_id, path, filename=filename, caption=caption, parse_mode=ParseMode.HTML)
     with open(path, "rb") as f:
         return await context.bot.send_document(chat_id, f, filename=filename, caption=caption, parse_mode=ParseMode.HTML)
-
-
-def _remove_tree(parts: list[Path]) -> None:
-    for p in parts:
-        p.unlink(missing_ok=True)
-    if parts:
-        try:
-            parts[0].parent.rmdir()
-        except OSError:
-            pass
 
 
 async def _delete_messages(context: ShouhuContext, chat_id: int, ids: tuple[int, ...]) -> None:

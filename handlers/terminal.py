@@ -25,8 +25,11 @@ from flows.model import Btn, Case, DeleteMessages, Event, Export, Message, SendO
 from handlers.app import build_engine
 from handlers.core import Services, apply, stage_upload
 from storage.crypto import CHUNK_SIZE
-from storage.db import Storage
-from storage.export import build_export, restore_original
+from storage.base import ReadState
+from storage.errors import NotEnoughDisk
+from storage.export import export_parts, restore_original
+from storage.export_text import ExportText
+from storage.factory import open_storage
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
 KINDS = {":file": "document", ":photo": "photo", ":voice": "voice", ":audio": "audio", ":video": "video"}
@@ -103,23 +106,28 @@ class Terminal:
 
     async def original(self, case: Case, no: int) -> None:
         self.out_dir.mkdir(exist_ok=True)
-        item, path = await restore_original(self.s.storage, case, self.s.content.locale(case.locale), no, self.out_dir)
-        if path is None:
-            self.show(self.s.engine.original_unavailable(case.locale, no, found=item is not None))
+        text = ExportText.from_locale(self.s.content.locale(case.locale))
+        original = await restore_original(self.s.storage, case, text, no, self.out_dir)
+        if original.path is None:
+            self.show(self.s.engine.original_unavailable(case.locale, no, found=original.item is not None,
+                                                         unreadable=original.state is ReadState.UNREADABLE))
         else:
-            self.say(plain(self.loc.msg("terminal_file", path=path)))
+            self.say(plain(self.loc.msg("terminal_file", path=original.path)))
 
     async def export(self, case: Case) -> None:
         loc = self.s.content.locale(case.locale)
-        result = await build_export(self.s.storage, case, loc)
         self.out_dir.mkdir(exist_ok=True)
-        for part in result.parts:
-            dest = self.out_dir / part.name
-            shutil.move(part, dest)
-            self.say(plain(self.loc.msg("terminal_file", path=dest)))
-        if result.parts:
-            result.parts[0].parent.rmdir()
-        for msg in self.s.engine.export_summary(case.locale, result.count, len(result.parts), result.failed):
+        try:
+            async with export_parts(self.s.storage, case, ExportText.from_locale(loc)) as export:
+                async for part in export:
+                    dest = self.out_dir / part.name
+                    shutil.move(part.path, dest)
+                    self.say(plain(self.loc.msg("terminal_file", path=dest)))
+        except NotEnoughDisk:
+            self.show(Message(loc.msg("export_no_space")))
+            return
+        s = export.summary
+        for msg in self.s.engine.export_summary(case.locale, s.count, s.parts, s.failed, s.unreadable):
             self.show(msg)
 
     async def handle(self, event: Event) -> Case:
@@ -135,7 +143,7 @@ class Terminal:
 
 async def chat(settings: Settings, content: Content, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     services = Services(settings, content, build_engine(settings, content))
-    services.storage = await Storage.open(settings.data_dir, settings.master_key)
+    services.storage = await open_storage(settings)
     term = Terminal(services, out, Path("shouhu-out"))
     try:
         term.say(plain(term.loc.msg("terminal_intro", name=term.loc.name)))

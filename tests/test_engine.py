@@ -6,7 +6,7 @@ import pytest
 
 from flows.model import Event, Message, Toast
 from handlers.core import Services
-from storage.db import Storage
+from storage.sqlite import SqliteStorage as Storage
 from tests.chat import EngineChat
 from tests.conftest import MASTER_KEY
 
