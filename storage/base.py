@@ -56,7 +56,7 @@ class StoredEvidence:
 
     item: EvidenceItem
     filename: str = ""  # what the sender called the file (sealed at rest)
-    intact: bool = True  # False: its stored metadata no longer matches its seal (see ``integrity``)
+    intact: bool = True  # False: its row no longer matches its seal under the case key (storage.sealing)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,11 @@ Wrapped case key format (64 bytes)
 The AAD binds the wrapped key to its case id: a wrapped key copied to another
 case, or unwrapped with another master key, fails with :class:`IntegrityError`.
 
+The SHK2 format (what storage writes since schema version 2) is the same with
+``b"SHK2"`` and ``aad = b"shouhu/v2/wrap\\x00" || I2OSP(len(case), 4) || case
+|| I2OSP(len(chat), 4) || chat`` (both UTF-8; ``chat`` the chat id in decimal):
+a case pointed at another chat no longer opens.
+
 Encrypted object format ("SHV1", used for files and for sealed small values)
 ============================================================================
 
@@ -124,6 +129,8 @@ WRAP_MAGIC = b"SHK1"
 _WRAP_NONCE_SIZE = 12
 WRAPPED_KEY_SIZE = len(WRAP_MAGIC) + _WRAP_NONCE_SIZE + KEY_SIZE + TAG_SIZE
 _WRAP_AAD = b"shouhu/v1/wrap\x00"
+WRAP_MAGIC_V2 = b"SHK2"
+_WRAP_AAD_V2 = b"shouhu/v2/wrap\x00"
 
 
 class CryptoError(Exception):
@@ -158,28 +165,41 @@ def new_case_key() -> bytes:
     return os.urandom(KEY_SIZE)
 
 
-def _wrap_aad(case_id: str) -> bytes:
+def _wrap_aad(case_id: str, chat_id: int | None) -> bytes:
     if not isinstance(case_id, str):
         raise TypeError("case_id must be a str")
-    return _WRAP_AAD + case_id.encode("utf-8")
+    if chat_id is None:
+        return _WRAP_AAD + case_id.encode("utf-8")
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        raise TypeError("chat_id must be an int")
+    case = case_id.encode("utf-8")
+    chat = str(chat_id).encode("ascii")
+    return _WRAP_AAD_V2 + len(case).to_bytes(4, "big") + case + len(chat).to_bytes(4, "big") + chat
 
 
-def wrap_key(master: bytes, case_id: str, case_key: bytes) -> bytes:
-    """Encrypt ``case_key`` under ``master``, bound to ``case_id`` (64 bytes out)."""
+def wrap_key(master: bytes, case_id: str, case_key: bytes, *, chat_id: int | None = None) -> bytes:
+    """Encrypt ``case_key`` under ``master``, bound to ``case_id`` (and, in the SHK2 format,
+    to ``chat_id`` too); 64 bytes out."""
     _check_key(master, "master key")
     _check_key(case_key, "case key")
     nonce = os.urandom(_WRAP_NONCE_SIZE)
-    sealed = AESGCM(bytes(master)).encrypt(nonce, bytes(case_key), _wrap_aad(case_id))
-    return WRAP_MAGIC + nonce + sealed
+    sealed = AESGCM(bytes(master)).encrypt(nonce, bytes(case_key), _wrap_aad(case_id, chat_id))
+    return (WRAP_MAGIC if chat_id is None else WRAP_MAGIC_V2) + nonce + sealed
 
 
-def unwrap_key(master: bytes, case_id: str, wrapped: bytes) -> bytes:
-    """Recover a case key; :class:`IntegrityError` on wrong master, case id or damage."""
+def unwrap_key(master: bytes, case_id: str, wrapped: bytes, *, chat_id: int | None = None) -> bytes:
+    """Recover a case key; :class:`IntegrityError` on wrong master, case id, chat or damage.
+    An SHK2 key opens only with the chat it was bound to; an SHK1 key ignores ``chat_id``."""
     _check_key(master, "master key")
-    aad = _wrap_aad(case_id)
     wrapped = bytes(wrapped)
-    if len(wrapped) != WRAPPED_KEY_SIZE or not wrapped.startswith(WRAP_MAGIC):
+    if len(wrapped) != WRAPPED_KEY_SIZE or not wrapped.startswith((WRAP_MAGIC, WRAP_MAGIC_V2)):
         raise IntegrityError("wrapped case key is malformed")
+    if wrapped.startswith(WRAP_MAGIC_V2):
+        if chat_id is None:
+            raise IntegrityError("this wrapped case key is bound to a chat; give its chat_id")
+        aad = _wrap_aad(case_id, chat_id)
+    else:
+        aad = _wrap_aad(case_id, None)
     nonce = wrapped[len(WRAP_MAGIC) : len(WRAP_MAGIC) + _WRAP_NONCE_SIZE]
     try:
         return AESGCM(bytes(master)).decrypt(
@@ -187,7 +207,7 @@ def unwrap_key(master: bytes, case_id: str, wrapped: bytes) -> bytes:
         )
     except InvalidTag:
         raise IntegrityError(
-            "cannot unwrap case key: wrong master key, wrong case id, or damaged data"
+            "cannot unwrap case key: wrong master key, wrong case or chat, or damaged data"
         ) from None
 
 

@@ -44,7 +44,7 @@ PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_de
            f"busy_timeout={BUSY_TIMEOUT_MS}")
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
+async def migrate(db: aiosqlite.Connection, keys: Keyring) -> int:
     """Bring the schema to the last version; each version in one transaction."""
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
@@ -52,8 +52,11 @@ async def migrate(db: aiosqlite.Connection) -> int:
     for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
         await db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in statements:
-                await db.execute(statement)
+            for step in statements:
+                if isinstance(step, str):
+                    await db.execute(step)
+                else:
+                    await step(db, keys)
             await db.execute(f"PRAGMA user_version = {number:d}")
             await db.commit()
         except BaseException:
@@ -94,12 +97,15 @@ class SqliteStorage(Storage):
         try:
             for pragma in PRAGMAS:
                 await db.execute(f"PRAGMA {pragma}")
-            await migrate(db)
             source = KeySource(master_key, key_file or default_key_file(), key_in_data_dir)
-            master = load_master_key(source, data_dir, holds=await _sealed_contents(db))
+            holds = await _sealed_contents(db)
+            master = load_master_key(source, data_dir, holds=holds)
             self = cls(db, data_dir, Keyring(master), clock=clock)
-            await self._check_master_key(source)
+            await self._check_master_key(source, holds)  # before a migration reseals anything with it
+            await migrate(db, self.keys)
+            await self._write_key_check()
             await self._sweep()
+            await self.verify_records()
             await self.maintenance()
         except BaseException:
             await db.close()
@@ -114,29 +120,49 @@ class SqliteStorage(Storage):
         async with self.db.execute(sql, params) as cur:
             return await cur.fetchone()
 
-    async def _check_master_key(self, source: KeySource) -> None:
-        """Refuse a master key that cannot open the cases (or, with none, the journal) stored."""
+    async def _check_master_key(self, source: KeySource, holds: str) -> None:
+        """Refuse a master key that cannot open what is stored. The key-check value (written at
+        the first start) decides; a database from before it goes by its cases (any one that
+        opens: a single changed row must not pass for a wrong key), else by its journal."""
         where = "SHOUHU_MASTER_KEY" if source.env_value is not None else f"the key file {source.key_file}"
-        case = await self._one("SELECT id, wrapped_key FROM cases LIMIT 1")
-        if case:
-            try:
-                self.keys.unwrap(case["id"], case["wrapped_key"])
-            except crypto.IntegrityError:
-                raise crypto.MasterKeyError(
-                    f"The master key from {where} does not open the cases stored in {self.data_dir}. "
-                    "Set SHOUHU_MASTER_KEY (or restore the key file) to the key this data was created with."
-                ) from None
+        wrong = (f"The master key from {where} does not open the {{what}} in {self.data_dir}. Set "
+                 "SHOUHU_MASTER_KEY (or restore the key file) to the key this data was created with.")
+        if await _has_table(self.db, "meta"):
+            row = await self._one("SELECT value FROM meta WHERE name = 'key_check'")
+            if row:
+                if self.keys.opens_key_check(row["value"]):
+                    return
+                if holds:
+                    raise crypto.MasterKeyError(wrong.format(what="cases stored" if "case" in holds else "updates waiting in the journal"))
+                log.info("a new master key for a database that holds nothing sealed")
+                return
+        if not await _has_table(self.db, "cases"):
+            return  # a new database
+        async with self.db.execute("SELECT id, chat_id, wrapped_key FROM cases LIMIT 20") as cur:
+            cases = await cur.fetchall()
+        if cases and not any(self._opens(c) for c in cases):
+            raise crypto.MasterKeyError(wrong.format(what="cases stored"))
         update = await self._one("SELECT update_id, payload FROM updates WHERE payload IS NOT NULL LIMIT 1")
-        if update:
+        if update and not cases:
             try:
                 self.keys.open_journal(update["update_id"], update["payload"])
             except crypto.IntegrityError:
-                if not case:  # nothing else to go by: the key is wrong
-                    raise crypto.MasterKeyError(
-                        f"The master key from {where} does not open the updates waiting in the journal of "
-                        f"{self.data_dir}. Set SHOUHU_MASTER_KEY (or restore the key file) to the key this "
-                        "data was created with."
-                    ) from None
+                raise crypto.MasterKeyError(wrong.format(what="updates waiting in the journal")) from None
+
+    def _opens(self, case: aiosqlite.Row) -> bool:
+        try:
+            self.keys.unwrap(case["id"], case["chat_id"], case["wrapped_key"], legacy_ok=True)
+        except crypto.IntegrityError:
+            return False
+        return True
+
+    async def _write_key_check(self) -> None:
+        row = await self._one("SELECT value FROM meta WHERE name = 'key_check'")
+        if row is None or not self.keys.opens_key_check(row["value"]):
+            async with self._write:
+                await self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('key_check', ?)",
+                                      (self.keys.key_check(),))
+                await self.db.commit()
 
     async def _sweep(self) -> None:
         """Remove what a crash left behind: vault files no row claims, and everything in tmp
@@ -262,7 +288,7 @@ class SqliteStorage(Storage):
         row = await self._one("SELECT wrapped_key FROM cases WHERE id = ?", (case.id,))
         if row is None:
             raise LookupError("no such case")
-        return self.keys.unwrap(case.id, row["wrapped_key"])
+        return self.keys.unwrap(case.id, case.chat_id, row["wrapped_key"])
 
     async def ensure_case(self, key: CaseKey, locale: str, start: str) -> tuple[Case, bytes, int]:
         async with self.transaction() as tx:
@@ -286,6 +312,22 @@ class SqliteStorage(Storage):
 
     # ------------------------------------------------------------------ upkeep
 
+    async def verify_records(self) -> dict[str, list[int]]:
+        """Every case's key against its chat and every item against its seal; what fails is
+        logged for the operator (case ids and item numbers only) and returned. Item 0 stands
+        for a case whose key no longer opens (its row was changed or moved to another chat)."""
+        problems: dict[str, list[int]] = {}
+        async with self.transaction() as tx:
+            async for case_id, nos in tx.integrity_problems():
+                problems[case_id] = nos
+        for case_id, nos in problems.items():
+            if nos == [0]:
+                log.error("case %s: its key does not open for its chat; the case row was changed", case_id)
+            else:
+                log.error("case %s: item(s) %s do not match their seal; they were changed in the database",
+                          case_id, ", ".join(f"E-{n:03d}" for n in nos))
+        return problems
+
     async def maintenance(self) -> MaintenanceReport:
         """Forget handled journal rows after two days and message ids once Telegram no longer
         lets the bot delete them (so /privacy's 48 hours holds), and finish a pending wipe."""
@@ -305,8 +347,15 @@ class SqliteStorage(Storage):
         return MaintenanceReport(messages.rowcount, updates.rowcount, self._wipe_pending)
 
 
+async def _has_table(db: aiosqlite.Connection, name: str) -> bool:
+    async with db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)) as cur:
+        return await cur.fetchone() is not None
+
+
 async def _sealed_contents(db: aiosqlite.Connection) -> str:
     """What the database keeps under the master key, in words for the operator ("" if nothing)."""
+    if not await _has_table(db, "cases"):
+        return ""
     async def count(sql: str) -> int:
         async with db.execute(sql) as cur:
             row = await cur.fetchone()

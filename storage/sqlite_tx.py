@@ -11,7 +11,7 @@ import json
 import mimetypes
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,11 +20,11 @@ import aiosqlite
 from flows.model import Case, EvidenceItem, StagedFile
 from storage import crypto
 from storage.base import CaseKey, EvidenceVault, StoredEvidence, Transaction
-from storage.sealing import Keyring
+from storage.sealing import Keyring, RowSealer
 
 DELETABLE_FOR = timedelta(hours=47)  # Telegram lets a bot delete its messages for 48 hours
-COLUMNS = ("no, blob_id, kind, category, size, sha256, mime, extension, received_at, message_date, "
-           "caption, note, filename")
+COLUMNS = ("case_id, no, blob_id, kind, category, size, mime, extension, received_at, message_date, dup_key, "
+           "sha256_sealed, file_unique_id, caption, note, filename, seal")
 
 
 def now() -> datetime:
@@ -47,10 +47,6 @@ def extension_for(kind: str, mime: str, filename: str) -> str:
     return guessed.lstrip(".")
 
 
-def field_context(case_id: str, no: int, field: str) -> bytes:
-    return f"shouhu/row/{case_id}/{no}/{field}".encode()
-
-
 class SqliteTx(Transaction):
     """Lives for one ``transaction()`` block. ``after_commit`` runs once the rows are committed
     (files leave the vault then); ``after_rollback`` removes files written for rows that never
@@ -67,6 +63,7 @@ class SqliteTx(Transaction):
         self.deleted = False  # something was deleted: old pages must leave the WAL
         self.wiped: bool | None = None
         self._keys: dict[str, bytes] = {}
+        self._sealers: dict[str, RowSealer] = {}
 
     async def _one(self, sql: str, params: Sequence = ()) -> aiosqlite.Row | None:
         async with self.db.execute(sql, params) as cur:
@@ -79,7 +76,7 @@ class SqliteTx(Transaction):
         if row:
             return Case(row["id"], key.chat_id, row["locale"], row["node"], set(json.loads(row["ticks"])), row["awaiting"])
         case_id = secrets.token_hex(16)
-        case_key, wrapped = self.keys.new_case_key(case_id)
+        case_key, wrapped = self.keys.new_case_key(case_id, key.chat_id)
         t = iso(self.clock())
         await self.db.execute(
             "INSERT INTO cases (id, chat_id, locale, node, wrapped_key, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
@@ -93,7 +90,7 @@ class SqliteTx(Transaction):
             row = await self._one("SELECT wrapped_key FROM cases WHERE id = ?", (case.id,))
             if row is None:
                 raise LookupError("no such case")
-            self._keys[case.id] = self.keys.unwrap(case.id, row["wrapped_key"])
+            self._keys[case.id] = self.keys.unwrap(case.id, case.chat_id, row["wrapped_key"])
         return self._keys[case.id]
 
     async def save_case(self, case: Case) -> None:
@@ -122,26 +119,42 @@ class SqliteTx(Transaction):
             ids = [r["message_id"] async for r in cur]
         await self.db.execute("DELETE FROM cases WHERE id = ?", (case.id,))  # cascades
         self._keys.pop(case.id, None)
+        self._sealers.pop(case.id, None)
         self.after_commit.append(lambda: self.vault.remove_case(case.id))
         self.deleted = True
         return ids
 
     # -------------------------------------------------------------- evidence
 
-    def _item(self, case: Case, row: aiosqlite.Row, key: bytes) -> StoredEvidence:
-        no = row["no"]
+    async def sealer(self, case: Case) -> RowSealer:
+        if case.id not in self._sealers:
+            self._sealers[case.id] = RowSealer(case.id, case.chat_id, await self.case_key(case))
+        return self._sealers[case.id]
 
-        def opened(field: str) -> str:
-            blob = row[field]
-            return crypto.open_sealed(key, field_context(case.id, no, field), blob).decode() if blob else ""
+    @staticmethod
+    def _item(sealer: RowSealer, row: aiosqlite.Row) -> StoredEvidence:
+        """The item a row holds; ``intact`` False if a sealed field or the row's seal fails
+        (the row was changed, or copied from another item, case or chat)."""
+        no, intact = row["no"], True
 
+        def opened(column: str, field: str) -> str:
+            nonlocal intact
+            try:
+                return sealer.open_field(no, field, row[column])
+            except crypto.IntegrityError:
+                intact = False
+                return ""
+
+        sha = opened("sha256_sealed", "sha256")
+        note, caption, filename = opened("note", "note"), opened("caption", "caption"), opened("filename", "filename")
+        intact = intact and sealer.check(row, sha)
         item = EvidenceItem(
-            no, row["kind"], row["category"], row["size"], row["sha256"], datetime.fromisoformat(row["received_at"]),
-            row["mime"], row["extension"], note=opened("note"), caption=opened("caption"),
+            no, row["kind"], row["category"], row["size"], sha, datetime.fromisoformat(row["received_at"]),
+            row["mime"], row["extension"], note=note, caption=caption,
             message_date=datetime.fromisoformat(row["message_date"]) if row["message_date"] else None,
             blob_id=row["blob_id"],
         )
-        return StoredEvidence(item, filename=opened("filename"))
+        return StoredEvidence(item, filename=filename, intact=intact)
 
     async def records(self, case: Case, offset: int = 0, limit: int = -1, no: int | None = None) -> list[StoredEvidence]:
         """Items in order of their number (or item ``no``), with what only the export needs."""
@@ -154,8 +167,27 @@ class SqliteTx(Transaction):
             rows = await cur.fetchall()
         if not rows:
             return []
-        key = await self.case_key(case)
-        return [self._item(case, r, key) for r in rows]
+        sealer = await self.sealer(case)
+        return [self._item(sealer, r) for r in rows]
+
+    async def integrity_problems(self) -> AsyncIterator[tuple[str, list[int]]]:
+        """(case id, item numbers failing their seal) for every case with a problem; [0] for a
+        case whose key does not open for its chat. Two queries, whatever the number of cases."""
+        sealers: dict[str, RowSealer | None] = {}
+        async with self.db.execute("SELECT id, chat_id, wrapped_key FROM cases") as cur:
+            async for r in cur:
+                try:
+                    sealers[r["id"]] = RowSealer(r["id"], r["chat_id"], self.keys.unwrap(r["id"], r["chat_id"], r["wrapped_key"]))
+                except crypto.IntegrityError:
+                    sealers[r["id"]] = None
+        bad: dict[str, list[int]] = {cid: [0] for cid, sealer in sealers.items() if sealer is None}
+        async with self.db.execute(f"SELECT {COLUMNS} FROM evidence ORDER BY case_id, no") as cur:
+            async for row in cur:
+                sealer = sealers.get(row["case_id"])
+                if sealer is not None and not self._item(sealer, row).intact:
+                    bad.setdefault(row["case_id"], []).append(row["no"])
+        for item in sorted(bad.items()):
+            yield item
 
     async def evidence_count(self, case: Case) -> int:
         row = await self._one("SELECT COUNT(*) AS n FROM evidence WHERE case_id = ?", (case.id,))
@@ -173,7 +205,8 @@ class SqliteTx(Transaction):
         return found[0].item if found else None
 
     async def _by_hash(self, case: Case, sha: str) -> EvidenceItem | None:
-        row = await self._one("SELECT no FROM evidence WHERE case_id = ? AND sha256 = ?", (case.id, sha))
+        dup = (await self.sealer(case)).duplicate_key(sha)
+        row = await self._one("SELECT no FROM evidence WHERE case_id = ? AND dup_key = ?", (case.id, dup))
         return await self.evidence_get(case, row["no"]) if row else None
 
     async def evidence_add(self, case: Case, staged: StagedFile) -> tuple[EvidenceItem, bool]:
@@ -183,27 +216,25 @@ class SqliteTx(Transaction):
         if existing:
             self.after_commit.append(lambda: self.vault.remove(case.id, staged.blob_id))
             return existing, True
-        key = await self.case_key(case)
-        row = await self._one("SELECT next_no FROM cases WHERE id = ?", (case.id,))
-        if row is None:
+        sealer = await self.sealer(case)
+        found = await self._one("SELECT next_no FROM cases WHERE id = ?", (case.id,))
+        if found is None:
             raise LookupError("no such case")
-        no = row["next_no"]
+        no = found["next_no"]
         await self.db.execute("UPDATE cases SET next_no = next_no + 1 WHERE id = ?", (case.id,))
-
-        def sealed(text: str, field: str) -> bytes | None:
-            return crypto.seal(key, field_context(case.id, no, field), text.encode()) if text else None
-
-        await self.db.execute(
-            "INSERT INTO evidence (case_id, no, blob_id, kind, size, sha256, mime, extension, file_unique_id, "
-            "received_at, message_date, caption, filename) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                case.id, no, staged.blob_id, staged.kind, staged.size, staged.sha256,
-                staged.mime or "application/octet-stream", extension_for(staged.kind, staged.mime, staged.filename),
-                staged.file_unique_id or None, iso(self.clock()),
-                iso(staged.message_date) if staged.message_date else None,
-                sealed(staged.caption, "caption"), sealed(staged.filename, "filename"),
-            ),
-        )
+        row: dict[str, object] = {
+            "case_id": case.id, "no": no, "blob_id": staged.blob_id, "kind": staged.kind, "category": None,
+            "size": staged.size, "mime": staged.mime or "application/octet-stream",
+            "extension": extension_for(staged.kind, staged.mime, staged.filename), "received_at": iso(self.clock()),
+            "message_date": iso(staged.message_date) if staged.message_date else None,
+            "dup_key": sealer.duplicate_key(staged.sha256),
+            "sha256_sealed": sealer.seal_field(no, "sha256", staged.sha256),
+            "file_unique_id": sealer.seal_field(no, "file_unique_id", staged.file_unique_id),
+            "caption": sealer.seal_field(no, "caption", staged.caption), "note": None,
+            "filename": sealer.seal_field(no, "filename", staged.filename),
+        }
+        row["seal"] = sealer.seal(row, staged.sha256)
+        await self.db.execute(f"INSERT INTO evidence ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
         item = await self.evidence_get(case, no)
         assert item is not None  # just inserted, same transaction
         return item, False
@@ -214,14 +245,25 @@ class SqliteTx(Transaction):
         staged = StagedFile(blob_id, path, sha, size, "testimony", "text/plain; charset=utf-8", message_date=self.clock())
         return await self.evidence_add(case, staged)
 
+    async def _change(self, case: Case, no: int, column: str, value: object) -> bool:
+        """Change one column of an item and seal the row again, if it was intact: a row changed
+        behind the bot's back keeps its broken seal whatever the user does next."""
+        row = await self._one(f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? AND no = ?", (case.id, no))
+        if row is None:
+            return False
+        sealer = await self.sealer(case)
+        record = self._item(sealer, row)
+        changed = {k: row[k] for k in row.keys()} | {column: value}
+        seal = sealer.seal(changed, record.item.sha256) if record.intact else row["seal"]
+        await self.db.execute(f"UPDATE evidence SET {column} = ?, seal = ? WHERE case_id = ? AND no = ?",
+                              (value, seal, case.id, no))
+        return True
+
     async def evidence_set_category(self, case: Case, no: int, category: str) -> bool:
-        cur = await self.db.execute("UPDATE evidence SET category = ? WHERE case_id = ? AND no = ?", (category, case.id, no))
-        return cur.rowcount > 0
+        return await self._change(case, no, "category", category)
 
     async def evidence_set_note(self, case: Case, no: int, note: str) -> bool:
-        blob = crypto.seal(await self.case_key(case), field_context(case.id, no, "note"), note.encode())
-        cur = await self.db.execute("UPDATE evidence SET note = ? WHERE case_id = ? AND no = ?", (blob, case.id, no))
-        return cur.rowcount > 0
+        return await self._change(case, no, "note", (await self.sealer(case)).seal_field(no, "note", note))
 
     async def evidence_delete(self, case: Case, no: int) -> bool:
         row = await self._one("SELECT blob_id FROM evidence WHERE case_id = ? AND no = ?", (case.id, no))

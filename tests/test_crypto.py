@@ -326,3 +326,16 @@ def test_unwrap_with_wrong_master_or_case_or_damage_fails() -> None:
     for bad in (b"", wrapped[:-1], wrapped + b"\x00"):
         with pytest.raises(IntegrityError):
             unwrap_key(master, "case-42", bad)
+
+
+def test_a_key_bound_to_a_chat_opens_only_for_that_chat() -> None:
+    master, case_key = os.urandom(32), new_case_key()
+    wrapped = wrap_key(master, "case-42", case_key, chat_id=1001)
+    assert wrapped.startswith(b"SHK2") and len(wrapped) == 64
+    assert unwrap_key(master, "case-42", wrapped, chat_id=1001) == case_key
+    for case_id, chat_id in (("case-42", 1002), ("case-42", None), ("case-43", 1001), ("case-4", 21001)):
+        with pytest.raises(IntegrityError):
+            unwrap_key(master, case_id, wrapped, chat_id=chat_id)
+    for pos in range(len(wrapped)):
+        with pytest.raises(IntegrityError):
+            unwrap_key(master, "case-42", _flip(wrapped, pos), chat_id=1001)
