@@ -81,7 +81,7 @@ async def per_update(case_counts=(100, 10_000), presses=400) -> list[dict]:
     from config import Settings
     from flows.content import load_content
     from flows.engine import Engine
-    from flows.model import Event
+    from flows.model import Press
     from handlers.core import Services, apply
     from storage.base import CaseKey
     from storage.sqlite import SqliteStorage as Storage
@@ -102,7 +102,7 @@ async def per_update(case_counts=(100, 10_000), presses=400) -> list[dict]:
             for i in range(presses):
                 step = loc.steps[i % 5]
                 t0 = time.perf_counter()
-                await apply(services, target, "zh", Event("button", f"s|{step.n}"), update_id=10_000_000 + i)
+                await apply(services, target, "zh", Press(f"s|{step.n}"), update_id=10_000_000 + i)
                 timings.append(time.perf_counter() - t0)
             await storage.close()
         rows.append({"cases": n, "mean_ms": statistics.mean(timings) * 1000, "p95_ms": sorted(timings)[int(presses * 0.95)] * 1000})

@@ -21,7 +21,7 @@ import yaml
 
 from flows.errors import ContentError, Problem
 
-ACTIONS = frozenset({"testimony", "evidence", "export", "delete", "status", "help", "privacy"})
+ACTIONS = frozenset({"testimony", "evidence", "export", "delete", "status", "help", "privacy", "start", "language"})
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 ITEM_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 ARTICLE_RE = re.compile(r"第\s*[0-9一二三四五六七八九十百千零〇]+\s*条")
@@ -58,7 +58,16 @@ MESSAGES: dict[str, frozenset[str]] = {
         "group_chat": "",
         "error": "",
         "law_header": "",
-        "law_line": "text source as_of",
+        "law_line": "plain text source as_of",
+        "law_plain": "plain",
+        "checklist_header": "title done total",
+        "steps_header": "count",
+        "btn_checklist": "done total",
+        "btn_law": "",
+        "btn_back": "",
+        "btn_prev_step": "",
+        "btn_next_step": "",
+        "btn_steps": "",
         "checklist_hint": "",
         "disclaimer": "",
         "btn_confirm_export": "",
@@ -132,7 +141,19 @@ MESSAGES: dict[str, frozenset[str]] = {
         "terminal_pick": "count",
         "terminal_no_file": "path",
         "terminal_file": "path",
-        "terminal_messages_removed": "",
+        "terminal_messages_removed": "count path",
+        "journal_trouble": "",
+        "flood": "",
+        "command_language": "",
+        "language_name": "",
+        "language_choose": "",
+        "language_switched": "name",
+        "evidence_category_pending": "no",
+        "evidence_choose_category": "no",
+        "btn_skip_category": "",
+        "crisis_not_saved": "",
+        "crisis_file_kept": "",
+        "crisis_followup": "",
     }.items()
 }
 PLAIN_TEXT_MESSAGES = frozenset({"export_readme", "export_list_file"} | {k for k in MESSAGES if k.startswith("export_col_")})  # files, not HTML

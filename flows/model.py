@@ -1,15 +1,36 @@
 """The engine's vocabulary: cases, events in, replies out, and the storage it may ask.
 
-Nothing here knows Telegram or SQLite. Adapters (handlers/) turn updates into ``Event``s and
-``Reply``s into Bot API calls; storage/ implements ``CaseStore``.
+Nothing here knows Telegram or SQLite. Adapters (handlers/) turn what a person did into one
+of the ``Event`` types and show the ``Reply`` values the engine returns; storage/ implements
+``CaseStore``.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, Union
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """What the next typed text is for: ``kind`` names it (a feature owns each kind), ``item``
+    the evidence item it is about, if any. Stored between updates as ``encode()``."""
+
+    kind: str
+    item: int | None = None
+
+    def encode(self) -> str:
+        return self.kind if self.item is None else f"{self.kind}:{self.item}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> Awaiting | None:
+        if not text:
+            return None
+        kind, _, item = text.partition(":")
+        return cls(kind, int(item)) if item.isdigit() else cls(kind)
 
 
 @dataclass
@@ -20,8 +41,8 @@ class Case:
     chat_id: int
     locale: str
     node: str
-    ticks: set[str] = field(default_factory=set)  # "node:item" of ticked checklist items
-    awaiting: str | None = None  # "testimony" or "note:<no>": what the next text is for
+    ticks: set[str] = field(default_factory=set)  # "checklist:item" of ticked checklist items
+    awaiting: Awaiting | None = None
     deleted: bool = False
 
 
@@ -55,20 +76,76 @@ class EvidenceItem:
     caption: str = ""
     message_date: datetime | None = None  # when Telegram says the message was sent
     blob_id: str = ""  # the vault file holding it
+    filename: str = ""  # what the sender called the file (shown, never used as a path)
 
     @property
     def label(self) -> str:
         return f"E-{self.no:03d}"
 
 
-@dataclass(frozen=True)
-class Event:
-    """What the user did. ``kind``: command, button, text, file, file_error."""
+# ---------------------------------------------------------------------------- events
 
-    kind: str
-    value: str = ""
-    staged: StagedFile | None = None
-    said: str = ""  # whatever the user wrote with it (text or caption), checked for distress words
+
+@dataclass(frozen=True)
+class Command:
+    """``/name`` typed (adapters pass only names the engine knows; anything else is ``""``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button pressed: its callback data, as sent (it may be stale or forged)."""
+
+    data: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """Something typed. Empty for a sticker, a location...: anything that is not text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file already staged in the vault, to be committed with this update."""
+
+    staged: StagedFile
+
+    @property
+    def said(self) -> str:
+        return self.staged.caption
+
+
+class FileProblem(enum.Enum):
+    TOO_BIG = "too_big"
+    QUOTA_FULL = "quota_full"
+    EMPTY = "empty"
+    DOWNLOAD_FAILED = "download_failed"
+
+
+@dataclass(frozen=True)
+class UploadFailed:
+    problem: FileProblem
+    caption: str = ""
+
+
+Event = Union[Command, Press, Text, Upload, UploadFailed]
+
+
+def said(event: Event) -> str:
+    """Whatever the person wrote with the event: checked for distress words."""
+    if isinstance(event, Text):
+        return event.text
+    if isinstance(event, Upload):
+        return event.staged.caption
+    if isinstance(event, UploadFailed):
+        return event.caption
+    return ""
+
+
+# ---------------------------------------------------------------------------- replies
 
 
 @dataclass(frozen=True)
@@ -77,10 +154,13 @@ class Btn:
     data: str
 
 
+Keyboard = tuple[tuple[Btn, ...], ...]
+
+
 @dataclass(frozen=True)
 class Message:
     text: str
-    buttons: tuple[tuple[Btn, ...], ...] = ()
+    buttons: Keyboard = ()
     edit: bool = False  # replace the message whose button was pressed, instead of sending anew
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from flows.engine import COMMANDS
-from flows.model import Event
-from handlers.core import ShouhuContext, apply
-from handlers.send import answer_query, send_replies
+from flows.model import Command, Event, Press, Text
+from handlers.context import ShouhuApplication, ShouhuContext
+from handlers.core import apply, discard
+from handlers.delivery import deliver
+from handlers.send import TelegramOutput, answer_query
 from storage.errors import AlreadyHandled
 
 # new messages in a private chat; an edit of an earlier message is not a new thing said
@@ -16,44 +17,64 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 async def run(update: Update, context: ShouhuContext, event: Event) -> None:
-    """Apply ``event`` for the chat of ``update`` and send what the engine answered."""
-    message = update.message
+    """Apply ``event`` for the chat of ``update`` and show what the engine answered."""
+    chat, message = update.effective_chat, update.message
+    assert chat is not None
     try:
         case, replies = await apply(
             context.services,
-            update.effective_chat.id,
+            chat.id,
             update.effective_user.language_code if update.effective_user else None,
             event,
             update_id=update.update_id,
             incoming=[message.message_id] if message else [],
         )
     except AlreadyHandled:
+        discard(event)
         await answer_query(update)
         return
-    await send_replies(update, context, case, replies)
+    except BaseException:
+        discard(event)
+        raise
+    await deliver(context.services, case, replies, TelegramOutput(update, context, chat.id))
 
 
 async def on_command(update: Update, context: ShouhuContext) -> None:
-    text = update.message.text or ""
-    name = text.split()[0][1:].split("@")[0].lower() if text.startswith("/") else ""
-    await run(update, context, Event("command", name if name in COMMANDS else "unknown"))
+    """A known command (CommandHandler has parsed it, /name@bot included)."""
+    assert update.message and update.message.text
+    name = update.message.text.split()[0][1:].split("@")[0].lower()
+    await run(update, context, Command(name))
+
+
+async def on_unknown_command(update: Update, context: ShouhuContext) -> None:
+    await run(update, context, Command(""))
 
 
 async def on_text(update: Update, context: ShouhuContext) -> None:
-    await run(update, context, Event("text", update.message.text or ""))
+    assert update.message
+    await run(update, context, Text(update.message.text or ""))
 
 
 async def on_other(update: Update, context: ShouhuContext) -> None:
     """A sticker, a location, a contact...: answered like unexpected text, never with silence."""
-    await run(update, context, Event("text", ""))
+    await run(update, context, Text(""))
 
 
 async def on_button(update: Update, context: ShouhuContext) -> None:
-    await run(update, context, Event("button", update.callback_query.data or ""))
+    """A button under one of the bot's messages. Only in a private chat: a press on an inline
+    message (no chat) or in a group is answered and ignored, so no case is shown there."""
+    assert update.callback_query
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        await answer_query(update)
+        return
+    await run(update, context, Press(update.callback_query.data or ""))
 
 
 def register(app: Application) -> None:
-    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_command))
+    assert isinstance(app, ShouhuApplication)
+    app.add_handler(CommandHandler(list(app.engine.commands), on_command, filters=PRIVATE))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, on_other))  # after uploads and text

@@ -2,50 +2,35 @@
 
 Telegram (handlers/*) and the terminal chat (handlers/terminal.py) both call ``apply``: same
 engine, same storage, same transaction per update. Whatever works in one works in the other.
+Nothing here imports python-telegram-bot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import AsyncIterable, Iterable
-
-import httpx
-from telegram.ext import CallbackContext, ExtBot
 
 from config import Settings
 from flows.content import Content
 from flows.engine import Engine
-from flows.model import Case, Event, Reply, StagedFile
+from flows.model import Case, Event, FileProblem, Reply, StagedFile, Upload, UploadFailed
 from storage.base import CaseKey, Storage
 from storage.errors import EmptyFile, OverQuota
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
-    """The application's shared objects (PTB's ``bot_data``), typed instead of a dict."""
+    """The application's shared objects, all present once storage is open."""
 
     settings: Settings
     content: Content
     engine: Engine
-    storage: Storage | None = field(default=None)
-    http: httpx.AsyncClient | None = field(default=None)
+    storage: Storage
 
 
-class ShouhuContext(CallbackContext[ExtBot, dict, dict, Services]):
-    """``context.storage`` and ``context.engine`` instead of ``bot_data["x"]`` look-ups."""
-
-    @property
-    def services(self) -> Services:
-        return self.bot_data
-
-    @property
-    def storage(self) -> Storage:
-        return self.bot_data.storage
-
-    @property
-    def engine(self) -> Engine:
-        return self.bot_data.engine
+def build_engine(settings: Settings, content: Content) -> Engine:
+    return Engine(content, quota_bytes=settings.quota_bytes, download_limit_mb=None if settings.local_api else 20)
 
 
 async def apply(
@@ -79,9 +64,9 @@ async def stage_upload(
     caption: str = "",
     file_unique_id: str = "",
     message_date: datetime | None = None,
-) -> Event:
+) -> Upload | UploadFailed:
     """Stream an upload into the vault (hashed, encrypted, fsynced) and return the event that
-    commits it. Quota and empty files become a ``file_error`` event; nothing half-stored stays.
+    commits it. Quota and empty files become ``UploadFailed``; nothing half-stored stays.
     Errors of the source (a broken download) propagate to the caller."""
     loc = services.content.for_language(language_code)
     storage = services.storage
@@ -90,8 +75,13 @@ async def stage_upload(
         blob_id, path, sha, size = await storage.vault.ingest(
             case.id, key, chunks, max_bytes=services.settings.quota_bytes - used)
     except OverQuota:
-        return Event("file_error", "quota_full", said=caption)
+        return UploadFailed(FileProblem.QUOTA_FULL, caption)
     except EmptyFile:
-        return Event("file_error", "empty", said=caption)
-    staged = StagedFile(blob_id, path, sha, size, kind, mime, file_unique_id, caption, filename, message_date)
-    return Event("file", staged=staged, said=caption)
+        return UploadFailed(FileProblem.EMPTY, caption)
+    return Upload(StagedFile(blob_id, path, sha, size, kind, mime, file_unique_id, caption, filename, message_date))
+
+
+def discard(event: Event) -> None:
+    """Remove a staged file whose update did not commit (the sweep at start would, too)."""
+    if isinstance(event, Upload):
+        event.staged.path.unlink(missing_ok=True)

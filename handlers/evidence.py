@@ -17,9 +17,10 @@ from telegram import Message, Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, MessageHandler, filters
 
-from flows.model import Event
+from flows.model import Event, FileProblem, UploadFailed
 from handlers.chat import run
-from handlers.core import Services, ShouhuContext, stage_upload
+from handlers.context import ShouhuContext
+from handlers.core import stage_upload
 from storage.crypto import CHUNK_SIZE
 
 log = logging.getLogger(__name__)
@@ -42,17 +43,16 @@ def attachment(message: Message):
     return None
 
 
-async def file_chunks(services: Services, file_path: str) -> AsyncIterator[bytes]:
+async def file_chunks(context: ShouhuContext, file_path: str) -> AsyncIterator[bytes]:
     """The file's bytes exactly as Telegram serves them, a chunk at a time."""
-    settings = services.settings
     local = Path(file_path)
-    if settings.local_api and local.is_absolute():  # a local Bot API server hands out paths on its disk
+    if context.services.settings.local_api and local.is_absolute():  # a local Bot API server hands out paths on its disk
         with open(local, "rb") as f:
             while chunk := f.read(CHUNK_SIZE):
                 yield chunk
         return
     # python-telegram-bot has already made file_path the full download URL (it holds the token)
-    async with services.http.stream("GET", file_path) as response:
+    async with context.app.http.stream("GET", file_path) as response:
         response.raise_for_status()
         async for chunk in response.aiter_bytes(CHUNK_SIZE):
             yield chunk
@@ -60,9 +60,13 @@ async def file_chunks(services: Services, file_path: str) -> AsyncIterator[bytes
 
 async def on_upload(update: Update, context: ShouhuContext) -> None:
     message = update.message
+    assert message is not None
     if await context.storage.is_handled(update.update_id):
         return
-    kind, media, mime, filename = attachment(message)
+    found = attachment(message)
+    assert found is not None  # UPLOADS lets only these kinds through
+    kind, media, mime, filename = found
+    event: Event
     caption = message.caption or ""
     language = update.effective_user.language_code if update.effective_user else None
     try:
@@ -70,7 +74,7 @@ async def on_upload(update: Update, context: ShouhuContext) -> None:
             try:
                 tg_file = await context.bot.get_file(media.file_id)
                 event = await stage_upload(
-                    context.services, message.chat_id, language, file_chunks(context.services, tg_file.file_path),
+                    context.services, message.chat_id, language, file_chunks(context, tg_file.file_path or ""),
                     kind=kind, mime=mime, filename=filename, caption=caption,
                     file_unique_id=media.file_unique_id, message_date=message.date,
                 )
@@ -84,16 +88,11 @@ async def on_upload(update: Update, context: ShouhuContext) -> None:
     except BadRequest as exc:
         if "too big" not in str(exc).lower():
             raise
-        event = Event("file_error", "too_big", said=caption)
+        event = UploadFailed(FileProblem.TOO_BIG, caption)
     except (httpx.HTTPError, NetworkError, OSError) as exc:
         log.warning("download failed: %s", type(exc).__name__)  # never the URL: it holds the token
-        event = Event("file_error", "download_failed", said=caption)
-    try:
-        await run(update, context, event)
-    except BaseException:
-        if event.staged:
-            event.staged.path.unlink(missing_ok=True)
-        raise
+        event = UploadFailed(FileProblem.DOWNLOAD_FAILED, caption)
+    await run(update, context, event)  # removes the staged file if the update does not commit
 
 
 def register(app: Application) -> None:

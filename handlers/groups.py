@@ -8,7 +8,7 @@ from telegram import ChatMember, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ChatMemberHandler, MessageHandler, filters
 
-from handlers.core import ShouhuContext
+from handlers.context import ShouhuContext
 
 log = logging.getLogger(__name__)
 

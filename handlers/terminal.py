@@ -1,10 +1,11 @@
-"""The terminal chat: the same engine and storage as on Telegram, typed instead of tapped.
+"""The terminal chat: the same engine, storage and delivery as on Telegram, typed instead of tapped.
 
 Operators use it to preview content; anyone can use it to try the bot without a token.
 Buttons are numbered: type the number. Commands work as on Telegram (/start, /status, ...).
 Terminal-only lines start with a colon: ``:file PATH [caption]`` (also ``:photo``, ``:voice``,
 ``:audio``, ``:video``) sends a file as evidence; ``:q`` quits. Files the bot hands back
-(originals, the export ZIP) are written to ./shouhu-out/.
+(originals, the export ZIP) are written to ./shouhu-out/ (readable by this user only), and
+/delete removes them too. Nothing here imports python-telegram-bot.
 """
 
 from __future__ import annotations
@@ -12,23 +13,20 @@ from __future__ import annotations
 import asyncio
 import html
 import mimetypes
+import os
 import re
 import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import AsyncIterator, TextIO
 
 from config import Settings
 from flows.content import Content
-from flows.model import Btn, Case, DeleteMessages, Event, Export, Message, SendOriginal, Toast
-from handlers.app import build_engine
-from handlers.core import Services, apply, stage_upload
+from flows.model import Btn, Command, Event, Message, Press, Text
+from handlers.core import Services, apply, build_engine, discard, stage_upload
+from handlers.delivery import deliver
 from storage.crypto import CHUNK_SIZE
-from storage.base import ReadState
-from storage.errors import NotEnoughDisk
-from storage.export import export_parts, restore_original
-from storage.export_text import ExportText
 from storage.factory import open_storage
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
@@ -40,6 +38,41 @@ def plain(text: str) -> str:
     return html.unescape(TAG.sub("", text))
 
 
+class TerminalOutput:
+    """Shows messages as text with numbered buttons; files are copied into ``out_dir``."""
+
+    def __init__(self, term: Terminal):
+        self.term = term
+
+    async def toast(self, text: str) -> None:
+        if text:
+            self.term.say(f"  · {plain(text)}")
+
+    async def show(self, msg: Message) -> int | None:
+        self.term.show(msg)
+        return None
+
+    async def send_file(self, path: Path, caption: str | None = None) -> int | None:
+        out = self.term.out_dir
+        out.mkdir(mode=0o700, exist_ok=True)
+        dest = out / path.name
+        shutil.copyfile(path, dest)
+        os.chmod(dest, 0o600)
+        self.term.written.add(dest.name)
+        self.term.say(plain(self.term.loc.msg("terminal_file", path=dest)))
+        return None
+
+    async def delete_messages(self, ids: tuple[int, ...]) -> None:
+        removed = 0
+        for name in sorted(self.term.written):
+            path = self.term.out_dir / name
+            if path.exists():
+                path.unlink()
+                removed += 1
+        self.term.written.clear()
+        self.term.say(plain(self.term.loc.msg("terminal_messages_removed", count=removed, path=self.term.out_dir)))
+
+
 class Terminal:
     def __init__(self, services: Services, out: TextIO, out_dir: Path):
         self.s = services
@@ -47,6 +80,15 @@ class Terminal:
         self.out_dir = out_dir
         self.buttons: list[Btn] = []
         self.loc = services.content.for_language(None)  # the terminal speaks the default locale
+        self.commands = set(services.engine.commands)
+        self.written: set[str] = set(self._earlier_files())
+
+    def _earlier_files(self) -> list[str]:
+        """Files an earlier session of this chat wrote (same names the bot gives them)."""
+        if not self.out_dir.is_dir():
+            return []
+        return [p.name for p in self.out_dir.iterdir() if p.is_file() and
+                (p.name.startswith("shouhu_evidence_") or re.match(r"E-\d{3,}_", p.name))]
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -65,16 +107,14 @@ class Terminal:
             if not 1 <= n <= len(self.buttons):
                 self.say(plain(self.loc.msg("terminal_pick", count=len(self.buttons))))
                 return None
-            return Event("button", self.buttons[n - 1].data)
+            return Press(self.buttons[n - 1].data)
         if line.startswith("/"):
             name = line.split()[0][1:].lower()
-            from flows.engine import COMMANDS
-
-            return Event("command", name if name in COMMANDS else "unknown")
+            return Command(name if name in self.commands else "")
         head = line.split(maxsplit=1)[0]
         if head in KINDS:
             return await self.upload(KINDS[head], line[len(head):].strip())
-        return Event("text", line)
+        return Text(line)
 
     async def upload(self, kind: str, rest: str) -> Event | None:
         path_text, _, caption = rest.partition(" ")
@@ -82,7 +122,8 @@ class Terminal:
         if not path.is_file():
             self.say(plain(self.loc.msg("terminal_no_file", path=path)))
             return None
-        async def chunks():
+
+        async def chunks() -> AsyncIterator[bytes]:
             with open(path, "rb") as f:
                 while chunk := f.read(CHUNK_SIZE):
                     yield chunk
@@ -91,63 +132,22 @@ class Terminal:
         return await stage_upload(self.s, TERMINAL_CHAT_ID, None, chunks(), kind=kind, mime=mime, filename=path.name,
                                   caption=caption, message_date=datetime.now(timezone.utc))
 
-    async def deliver(self, case: Case, replies) -> None:
-        for r in replies:
-            if isinstance(r, Toast) and r.text:
-                self.say(f"  · {plain(r.text)}")
-            elif isinstance(r, Message):
-                self.show(r)
-            elif isinstance(r, SendOriginal):
-                await self.original(case, r.no)
-            elif isinstance(r, Export):
-                await self.export(case)
-            elif isinstance(r, DeleteMessages):
-                self.say(plain(self.loc.msg("terminal_messages_removed")))
-
-    async def original(self, case: Case, no: int) -> None:
-        self.out_dir.mkdir(exist_ok=True)
-        text = ExportText.from_locale(self.s.content.locale(case.locale))
-        original = await restore_original(self.s.storage, case, text, no, self.out_dir)
-        if original.path is None:
-            self.show(self.s.engine.original_unavailable(case.locale, no, found=original.item is not None,
-                                                         unreadable=original.state is ReadState.UNREADABLE))
-        else:
-            self.say(plain(self.loc.msg("terminal_file", path=original.path)))
-
-    async def export(self, case: Case) -> None:
-        loc = self.s.content.locale(case.locale)
-        self.out_dir.mkdir(exist_ok=True)
-        try:
-            async with export_parts(self.s.storage, case, ExportText.from_locale(loc)) as export:
-                async for part in export:
-                    dest = self.out_dir / part.name
-                    shutil.move(part.path, dest)
-                    self.say(plain(self.loc.msg("terminal_file", path=dest)))
-        except NotEnoughDisk:
-            self.show(Message(loc.msg("export_no_space")))
-            return
-        s = export.summary
-        for msg in self.s.engine.export_summary(case.locale, s.count, s.parts, s.failed, s.unreadable):
-            self.show(msg)
-
-    async def handle(self, event: Event) -> Case:
+    async def handle(self, event: Event) -> None:
         try:
             case, replies = await apply(self.s, TERMINAL_CHAT_ID, None, event)
         except BaseException:
-            if event.staged:
-                event.staged.path.unlink(missing_ok=True)
+            discard(event)
             raise
-        await self.deliver(case, replies)
-        return case
+        await deliver(self.s, case, replies, TerminalOutput(self))
 
 
 async def chat(settings: Settings, content: Content, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    services = Services(settings, content, build_engine(settings, content))
-    services.storage = await open_storage(settings)
+    storage = await open_storage(settings)
+    services = Services(settings, content, build_engine(settings, content), storage)
     term = Terminal(services, out, Path("shouhu-out"))
     try:
         term.say(plain(term.loc.msg("terminal_intro", name=term.loc.name)))
-        await term.handle(Event("button", "h|"))  # where this case left off (the start, if new)
+        await term.handle(Press("h|"))  # where this case left off (the start, if new)
         while True:
             line = await asyncio.to_thread(stdin.readline)
             if not line:
@@ -161,5 +161,6 @@ async def chat(settings: Settings, content: Content, stdin: TextIO = sys.stdin, 
             if event:
                 await term.handle(event)
     finally:
-        await services.storage.close()
+        await storage.close()
     return 0
+

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from flows.model import Case, EvidenceItem, StagedFile
+from flows.model import Awaiting, Case, EvidenceItem, StagedFile
 from storage import crypto
 from storage.base import CaseKey, EvidenceVault, StoredEvidence, Transaction
 from storage.sealing import Keyring, RowSealer
@@ -74,7 +74,8 @@ class SqliteTx(Transaction):
     async def case(self, key: CaseKey, locale: str, start: str) -> Case:
         row = await self._one("SELECT id, locale, node, ticks, awaiting FROM cases WHERE chat_id = ?", (key.chat_id,))
         if row:
-            return Case(row["id"], key.chat_id, row["locale"], row["node"], set(json.loads(row["ticks"])), row["awaiting"])
+            return Case(row["id"], key.chat_id, row["locale"], row["node"], set(json.loads(row["ticks"])),
+                        Awaiting.decode(row["awaiting"]))
         case_id = secrets.token_hex(16)
         case_key, wrapped = self.keys.new_case_key(case_id, key.chat_id)
         t = iso(self.clock())
@@ -98,7 +99,8 @@ class SqliteTx(Transaction):
             return
         await self.db.execute(
             "UPDATE cases SET node = ?, ticks = ?, awaiting = ?, updated_at = ? WHERE id = ?",
-            (case.node, json.dumps(sorted(case.ticks)), case.awaiting, iso(self.clock()), case.id),
+            (case.node, json.dumps(sorted(case.ticks)), case.awaiting.encode() if case.awaiting else None,
+             iso(self.clock()), case.id),
         )
 
     async def record_messages(self, key: CaseKey, message_ids: Sequence[int]) -> None:

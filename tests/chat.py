@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.model import Btn, Case, Event, Message
+from flows.model import Btn, Case, Command, Event, Message, Press, Text
 from handlers.core import Services, apply
 
 
@@ -24,8 +24,8 @@ class EngineChat:
 
     async def send(self, text: str) -> list:
         if text.startswith("/"):
-            return await self.do(Event("command", text[1:]))
-        return await self.do(Event("text", text))
+            return await self.do(Command(text[1:].split()[0]))
+        return await self.do(Text(text))
 
     def button(self, label: str, message: Message | None = None) -> Btn:
         message = message or self.last
@@ -37,11 +37,11 @@ class EngineChat:
         raise AssertionError(f"no single button {label!r}; buttons: {[b.label for b in buttons]}")
 
     async def click(self, label: str, message: Message | None = None) -> list:
-        return await self.do(Event("button", self.button(label, message).data))
+        return await self.do(Press(self.button(label, message).data))
 
     async def jump(self, n: int) -> list:
         """The step bar's button for step n (shown under most nodes)."""
-        return await self.do(Event("button", f"s|{n}"))
+        return await self.do(Press(f"s|{n}"))
 
     def texts(self) -> str:
         return "\n".join(r.text for r in self.replies if isinstance(r, Message))

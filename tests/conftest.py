@@ -109,3 +109,19 @@ async def bot(fake, data_dir):
     async with running_bot(fake, data_dir) as app:
         yield app
     assert not fake.unexpected, fake.unexpected
+
+
+async def settled(app, update: dict, timeout: float = 10.0) -> None:
+    """Wait until the bot has finished with ``update``: it is marked handled in the journal
+    and no update is being processed or waiting. A test may then assert that nothing (more)
+    was sent, without sleeping and hoping."""
+    import asyncio
+
+    storage = app.services.storage
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await storage.is_handled(update["update_id"]):
+        if loop.time() > deadline:
+            raise AssertionError(f"update {update['update_id']} was not handled within {timeout}s")
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(app.update_processor.idle(), timeout)

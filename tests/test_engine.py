@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from flows.model import Event, Message, Toast
+from flows.screens import render
+from flows.model import Message, Press, Toast
 from handlers.core import Services
 from storage.sqlite import SqliteStorage as Storage
 from tests.chat import EngineChat
@@ -39,6 +42,7 @@ async def test_walk_every_step_tick_and_status(chat, zh):
         assert node.step == step.n
         if node.checklist:
             first = zh.checklists[node.checklist].items[0]
+            await chat.click("📋")
             await chat.click(first.text)
             assert chat.last.edit, "ticking edits the checklist in place"
             assert chat.button(first.text).label.startswith("☑")
@@ -55,6 +59,7 @@ async def test_untick(chat, zh):
     await chat.send("/start")
     await chat.jump(step.n)
     item = zh.checklists[zh.nodes[step.node].checklist].items[0]
+    await chat.click("📋")
     await chat.click(item.text)
     await chat.click(item.text)
     assert chat.button(item.text).label.startswith("☐")
@@ -66,7 +71,7 @@ async def test_every_content_button_leads_where_it_says(chat, zh):
         for row in node.buttons:
             for b in row:
                 if b.go:
-                    await chat.do(Event("button", f"g|{node.id}|{b.go}"))
+                    await chat.do(Press(f"g|{node.id}|{b.go}"))
                     assert chat.case.node == b.go, f"{node.id} -> {b.label}"
 
 
@@ -83,10 +88,10 @@ async def test_old_message_button_still_works(chat, zh):
 async def test_forged_or_stale_button_answers_and_shows_where_you_are(chat, zh, data):
     await chat.send("/start")
     await chat.jump(3)
-    replies = await chat.do(Event("button", data))
+    replies = await chat.do(Press(data))
     assert any(isinstance(r, Toast) and r.text for r in replies)
     assert chat.case.node == zh.steps[2].node
-    assert chat.last.text == chat.services.engine.render(chat.case, zh).text
+    assert chat.last.text == render(chat.case, zh).text
 
 
 async def test_distress_words_bring_the_crisis_message_first(chat, zh):
@@ -116,13 +121,16 @@ async def test_progress_survives_a_restart(services, zh, data_dir):
     await chat.send("/start")
     await chat.jump(2)
     item = zh.checklists[zh.nodes[zh.steps[1].node].checklist].items[0]
+    await chat.click("📋")
     await chat.click(item.text)
     await services.storage.close()
-    services.storage = await Storage.open(data_dir, MASTER_KEY)
+    services = replace(services, storage=await Storage.open(data_dir, MASTER_KEY))
     try:
         again = EngineChat(services)
-        await again.do(Event("button", "h|"))
+        await again.do(Press("h|"))
         assert again.case.node == zh.steps[1].node
+        assert again.button("📋").label.endswith(f"1/{len(zh.checklists[zh.nodes[zh.steps[1].node].checklist].items)}")
+        await again.click("📋")
         assert again.button(item.text).label.startswith("☑")
     finally:
         await services.storage.close()
@@ -146,6 +154,6 @@ async def test_random_callback_data_never_breaks_the_engine(chat, zh):
     for _ in range(300):
         data = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
         prefix = rng.choice(["", "g|", "t|", "c|", "e", "el|", "eo|", "x|", "d|n", "s|"])
-        replies = await chat.do(Event("button", (prefix + data)[:64]))
+        replies = await chat.do(Press((prefix + data)[:64]))
         assert isinstance(replies[0], Toast) and len(replies) >= 2, data  # spinner stopped, and something shown
     assert chat.case.node in zh.nodes

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import json
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,9 +26,7 @@ HTML = ParseMode.HTML
 
 
 def make_bot(fake: FakeBotAPI, *, local_mode: bool = False, token: str = TOKEN) -> telegram.Bot:
-    return telegram.Bot(
-        token, base_url=f"{fake.url}/bot", base_file_url=f"{fake.url}/file/bot", local_mode=local_mode
-    )
+    return telegram.Bot(token, base_url=f"{fake.url}/bot", base_file_url=f"{fake.url}/file/bot", local_mode=local_mode)
 
 
 @pytest.fixture
@@ -126,6 +122,10 @@ BAD_HTML = [
     ("x</b>", "unexpected end tag"),
     ('<span class="x">y</span>', 'tag "span" must have class "tg-spoiler"'),
     ("Tom & Jerry", "unescaped character '&'"),
+    ("a &nbsp; b", "unescaped character '&'"),  # only &lt; &gt; &amp; &quot; and &#N; exist
+    ("<b", "unclosed start tag at byte offset 0"),
+    ("<b>x</b", "unclosed end tag at byte offset 4"),
+    ('<tg-emoji emoji-id="x">y</tg-emoji>', "invalid custom emoji identifier"),
 ]
 
 
@@ -161,6 +161,18 @@ def test_parse_html_entities_use_utf16_offsets():
     assert parse_html("Tom & Jerry", strict_entities=False)[0] == "Tom & Jerry"  # Telegram's own leniency
 
 
+async def test_caption_is_limited_to_1024_characters_after_parsing(server, bot, user):
+    sent = await bot.send_document(
+        1001, b"pdf", filename="a.pdf", caption="<b>" + "证" * 1024 + "</b>", parse_mode=HTML
+    )
+    assert len(sent.caption) == 1024  # the tags do not count
+    with pytest.raises(BadRequest, match="^Message caption is too long$"):
+        await bot.send_document(1001, b"pdf", filename="b.pdf", caption="证" * 1025)
+    with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+        await bot.send_document(1001, b"pdf", filename="c.pdf", caption="<i>证", parse_mode=HTML)
+    assert [m.document.filename for m in user.history] == ["a.pdf"]
+
+
 # ----------------------------------------------------------------------------- keyboards and callbacks
 
 
@@ -175,6 +187,22 @@ async def test_callback_data_is_limited_to_64_bytes(server, bot, user):
     with pytest.raises(BadRequest, match="(?i)text buttons are unallowed"):
         await bot.send_message(1001, "no", reply_markup=keyboard([("x", "")]))
     assert len(user.history) == 1
+
+
+async def test_an_inline_keyboard_holds_at_most_100_buttons(server, bot, user):
+    def rows(n: int) -> list[list[tuple[str, str]]]:
+        return [[(f"{r}.{c}", f"{r}.{c}") for c in range(8)] for r in range(n // 8)] + [
+            [(f"x{c}", f"x{c}") for c in range(n % 8)]
+        ]
+
+    full = await bot.send_message(1001, "ok", reply_markup=keyboard(*rows(100)))
+    assert sum(len(row) for row in full.reply_markup.inline_keyboard) == 100
+    with pytest.raises(BadRequest, match="^Reply markup is too long$"):
+        await bot.send_message(1001, "no", reply_markup=keyboard(*rows(101)))
+    with pytest.raises(BadRequest, match="^Reply markup is too long$"):
+        await bot.edit_message_reply_markup(1001, full.message_id, reply_markup=keyboard(*rows(104)))
+    assert [m.message_id for m in user.history] == [full.message_id]
+    assert len(user.history[0].button_labels) == 100
 
 
 async def test_press_answer_and_unanswered_callbacks(server, bot, user):
@@ -222,6 +250,34 @@ async def test_edits_are_checked_like_telegram(server, bot, user):
     after = await user.wait_for_edit(before, timeout=2)
     assert after.edited and after.buttons == [] and after.text == "第一步"
     assert user.take_new_messages() == []  # edits are not new messages
+
+
+async def test_edits_are_checked_like_sends(server, bot, user):
+    sent = await bot.send_message(1001, "原文", reply_markup=keyboard([("继续", "next")]))
+    refusals = [
+        ("x" * 4097, {}, "message is too long"),
+        (" \n", {}, "message text is empty"),
+        ("<b>x", {"parse_mode": HTML}, "can't parse entities"),
+        ("新文", {"reply_markup": keyboard([("继续", "步" * 22)])}, "button_data_invalid"),
+    ]
+    for text, kwargs, reason in refusals:
+        with pytest.raises(BadRequest, match=f"(?i){reason}"):
+            await bot.edit_message_text(text, 1001, sent.message_id, **kwargs)
+    (now,) = user.history
+    assert (now.text, now.button_labels, now.edited) == ("原文", ["继续"], False)
+
+
+async def test_chats_the_bot_may_not_write_to_are_refused_with_403(server, bot, user):
+    member = server.user(chat_id=2002, first_name="群友")
+    group = server.group(chat_id=-1003, from_user=member)
+    group.send("大家好")  # the bot has seen this user, but only in the group
+    with pytest.raises(Forbidden, match="^Forbidden: bot can't initiate conversation with a user$"):
+        await bot.send_message(member.chat_id, "hi")
+    await bot.send_message(-1003, "ok")
+    group.kick_bot(by=member)
+    with pytest.raises(Forbidden, match="^Forbidden: bot was kicked from the supergroup chat$"):
+        await bot.send_message(-1003, "again")
+    assert [m.text for m in group.history] == ["ok"] and member.history == []
 
 
 async def test_unknown_blocked_and_left_chats(server, bot, user):
@@ -279,6 +335,10 @@ async def test_delete_message_within_48_hours():
             with pytest.raises(BadRequest, match="(?i)can't be deleted for everyone"):
                 await bot.delete_message(5, second.message_id)
             assert await bot.delete_messages(5, [first.message_id, 12345])  # missing ids are skipped
+            fresh = await bot.send_message(5, "三")
+            with pytest.raises(BadRequest, match="^Message can't be deleted for everyone$"):
+                await bot.delete_messages(5, [fresh.message_id, second.message_id])
+            assert [m.text for m in user.history] == ["二", "三"]  # one old message refuses the whole call
         assert fake.unexpected == []
 
 
@@ -358,9 +418,8 @@ async def test_delayed_download_stalls_until_released(server, bot, user):
     release = server.delay_file(file_id)
     file = await bot.get_file(file_id)
     task = asyncio.create_task(file.download_as_bytearray())
-    await server.wait_until(lambda: server.download_started(file_id), timeout=2)
-    await asyncio.sleep(0.1)
-    assert not task.done() and server.downloads[-1].status == "started"
+    await server.wait_until(lambda: server.downloads and server.downloads[-1].status == "stalled", timeout=2)
+    assert not task.done()  # the fake holds the rest of the body until released
     release.set()
     assert await task == payload
     assert server.downloads[-1].status == "completed"
@@ -391,13 +450,11 @@ async def test_fault_injection(server, bot, user, monkeypatch):
 
 async def test_long_poll_returns_update_sent_while_waiting(server, bot):
     user = server.user(chat_id=1001, first_name="小李")
-    poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await server.wait_until(lambda: server.polling, timeout=5)
     assert not poll.done()
-    started = time.monotonic()
     sent = user.send("救命")
-    updates = await poll
-    assert time.monotonic() - started < 1.5
+    updates = await asyncio.wait_for(poll, 5)  # answered when the update arrives, not after 30 s
     assert [u.update_id for u in updates] == [sent["update_id"]]
     assert updates[0].message.text == "救命"
 
@@ -411,7 +468,7 @@ async def test_long_poll_returns_update_sent_while_waiting(server, bot):
 async def test_concurrent_get_updates_conflict(server):
     async with make_bot(server) as first, make_bot(server) as second:
         old = asyncio.create_task(first.get_updates(timeout=5))
-        await asyncio.sleep(0.2)
+        await server.wait_until(lambda: server.polling, timeout=5)
         new = asyncio.create_task(second.get_updates(timeout=0))
         with pytest.raises(Conflict, match="terminated by other getUpdates"):
             await old  # like Telegram: the OLDER request is terminated
@@ -429,18 +486,92 @@ async def test_drop_pending_updates(server, bot):
     assert server.was_dropped(stale["update_id"])
 
 
-def test_stop_answers_a_pending_long_poll_promptly():
+async def test_stop_answers_a_pending_long_poll_at_once():
     fake = FakeBotAPI(token=TOKEN).start()
-    answers = []
-    path = f"/bot{TOKEN}/getUpdates"
-    thread = threading.Thread(target=lambda: answers.append(raw_post(fake, path, {"timeout": "30"})))
-    thread.start()
-    time.sleep(0.2)
-    started = time.monotonic()
+    poll = asyncio.create_task(asyncio.to_thread(raw_post, fake, f"/bot{TOKEN}/getUpdates", {"timeout": "30"}))
+    await fake.wait_until(lambda: fake.polling, timeout=5)
     fake.stop()
-    thread.join(2)
-    assert time.monotonic() - started < 1
-    assert answers == [(200, {"ok": True, "result": []})]
+    assert await asyncio.wait_for(poll, 5) == (200, {"ok": True, "result": []})  # not after 30 s
+
+
+# ----------------------------------------------------------------------------- negative tests: confirmation, request log
+
+
+async def test_wait_confirmed_resolves_only_when_the_bot_polls_past_the_update(server, bot):
+    user = server.user(chat_id=1001, first_name="小李")
+    sent = user.send("在吗")
+    waiting = asyncio.create_task(user.wait_confirmed(timeout=5))
+    (delivered,) = await bot.get_updates(timeout=1)
+    assert delivered.update_id == sent["update_id"]
+    assert not waiting.done()  # delivered is not confirmed: the bot may still die before handling it
+    await bot.get_updates(offset=sent["update_id"] + 1)
+    await asyncio.wait_for(waiting, 5)
+    assert server.is_confirmed(sent["update_id"])
+
+
+async def test_wait_confirmed_refuses_a_dropped_update_and_a_silent_chat(server, bot):
+    user = server.user(chat_id=1001, first_name="小李")
+    with pytest.raises(AssertionError, match="has not sent the bot anything"):
+        await user.wait_confirmed(timeout=5)
+    user.send("旧消息")
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    with pytest.raises(AssertionError, match="dropped, the bot never received it"):
+        await user.wait_confirmed(timeout=5)
+
+
+async def test_requests_since_a_mark_are_told_apart_by_chat(server, bot, user):
+    other = server.user(chat_id=2002, first_name="小王")
+    other.send("/start")
+    sent = await bot.send_message(1001, "按钮", reply_markup=keyboard([("好", "ok")]))
+    mark = server.mark()
+    press = user.press(sent.message_id, "好")
+    await bot.answer_callback_query(press["callback_query"]["id"])  # about the pressed message's chat
+    await bot.send_message(2002, "只给小王")
+    with pytest.raises(BadRequest):
+        await bot.send_message(2002, "")  # refused calls count too: the bot tried
+    assert [r.method for r in user.requests_since(mark)] == ["answerCallbackQuery"]
+    assert [(r.method, r.status) for r in other.requests_since(mark)] == [("sendMessage", 200), ("sendMessage", 400)]
+    assert len(server.requests_since(mark)) == 3
+    assert server.requests_since(server.mark()) == []
+
+
+async def test_the_documented_negative_test_pattern_catches_an_answer(server):
+    """mark, send, wait until confirmed, fence with an update the bot answers, then assert."""
+    from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+    async def start(update, context):
+        await update.message.reply_text("在")
+
+    async def echo_crisis(update, context):
+        if "救命" in update.message.text:
+            await update.message.reply_text("12356")
+
+    app = Application.builder().token(TOKEN).base_url(f"{server.url}/bot").build()
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo_crisis))
+    user = server.user(chat_id=1001, first_name="小李")
+
+    async def bot_calls_after(text: str) -> list[str]:
+        mark = server.mark()
+        user.send(text)
+        await user.wait_confirmed(timeout=5)
+        user.send("/start")  # the fence: PTB handles one chat's updates in order
+
+        def texts() -> list[str]:
+            return [r.params["text"] for r in user.requests_since(mark)]
+
+        await server.wait_until(lambda: "在" in texts(), timeout=5)
+        return texts()
+
+    async with app:
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            answered = [await bot_calls_after("随便说说"), await bot_calls_after("救命")]
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    assert answered == [["在"], ["12356", "在"]]  # silence seen as silence, an answer seen as one
 
 
 # ----------------------------------------------------------------------------- a whole Application
@@ -457,11 +588,7 @@ async def test_real_application_polls_in_the_same_event_loop(server):
         await update.callback_query.edit_message_text(f"你选了 {update.callback_query.data}")
 
     app = (
-        Application.builder()
-        .token(TOKEN)
-        .base_url(f"{server.url}/bot")
-        .base_file_url(f"{server.url}/file/bot")
-        .build()
+        Application.builder().token(TOKEN).base_url(f"{server.url}/bot").base_file_url(f"{server.url}/file/bot").build()
     )
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(pressed))

@@ -150,7 +150,7 @@ async def test_file_over_20_mb_gets_a_clear_answer(bot, fake, zh, tmp_path):
     user.send_document(big)
     (msg,) = await user.wait_for_messages(1)
     assert msg.raw_text == zh.msg("evidence_too_big", limit_mb=20) and msg.buttons
-    assert not list((bot.bot_data.storage.data_dir / "vault").rglob("*.bin"))
+    assert not list((bot.services.storage.data_dir / "vault").rglob("*.bin"))
 
 
 async def test_local_bot_api_server_accepts_large_files(data_dir, tmp_path, zh):
@@ -195,7 +195,7 @@ async def test_delete_erases_everything_and_clears_the_chat(bot, fake, zh, data_
     assert done.raw_text == zh.msg("delete_done")
     await fake.wait_until(lambda: [m.message_id for m in user.history] == [done.message_id], 5)
 
-    storage = bot.bot_data.storage
+    storage = bot.services.storage
     await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert files_containing(data_dir, MARKER) == []
     assert files_containing(data_dir, str(USER).encode()) == []

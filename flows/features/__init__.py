@@ -1,0 +1,9 @@
+"""The one table of features. Order matters only for Telegram's "/" menu (commands in the
+order listed here)."""
+
+from __future__ import annotations
+
+from flows.feature import Feature
+from flows.features import evidence, export, language, navigation
+
+FEATURES: tuple[Feature, ...] = (navigation.FEATURE, evidence.FEATURE, export.FEATURE, language.FEATURE)

@@ -1,0 +1,77 @@
+"""The Telegram application and the context its handlers get, typed.
+
+Settings, content and the engine exist from the start; storage and the HTTP client for file
+downloads are opened in ``post_init`` (they need the event loop) and then make up ``Services``.
+python-telegram-bot builds ``bot_data`` with no arguments, so the services ride on an
+``Application`` subclass instead (``ApplicationBuilder.application_class``), and handlers read
+``context.services``, never a ``bot_data["x"]`` look-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from config import Settings
+from flows.content import Content
+from flows.engine import Engine
+from handlers.core import Services
+from storage.base import Storage
+from storage.factory import open_storage
+
+
+class ShouhuApplication(Application):
+    def __init__(self, *, settings: Settings, content: Content, engine: Engine, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.content = content
+        self.engine = engine
+        self._services: Services | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    async def open_services(self) -> None:
+        storage = await open_storage(self.settings)
+        self._services = Services(self.settings, self.content, self.engine, storage)
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+
+    async def close_services(self) -> None:
+        if self._http:
+            await self._http.aclose()
+        if self._services:
+            await self._services.storage.close()
+        self._services = self._http = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are opened in post_init; nothing may run before it")
+        return self._services
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("the download client is opened in post_init")
+        return self._http
+
+
+class ShouhuContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """``context.services`` (settings, content, engine, storage), typed."""
+
+    @property
+    def app(self) -> ShouhuApplication:
+        assert isinstance(self.application, ShouhuApplication)
+        return self.application
+
+    @property
+    def services(self) -> Services:
+        return self.app.services
+
+    @property
+    def storage(self) -> Storage:
+        return self.app.services.storage
+
+    @property
+    def engine(self) -> Engine:
+        return self.app.engine

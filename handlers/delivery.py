@@ -1,0 +1,80 @@
+"""Replies -> what a person sees. The one place that decides what a reply means.
+
+Each adapter (Telegram, the terminal) implements ``Output``: show a message (new, or edited in
+place), stop a button's spinner with a few words, hand over a file, remove messages. Fetching
+an original from the vault, building the export part by part and cleaning up after both live
+here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Protocol
+
+from flows.features.evidence import original_unavailable
+from flows.features.export import export_summary
+from flows.model import Case, DeleteMessages, Export, Message, Reply, SendOriginal, Toast
+from handlers.core import Services
+from storage.base import CaseKey, ReadState
+from storage.errors import NotEnoughDisk
+from storage.export import export_parts, part_budget, restore_original
+from storage.export_text import ExportText
+
+log = logging.getLogger(__name__)
+
+
+class Output(Protocol):
+    async def toast(self, text: str) -> None: ...
+    async def show(self, msg: Message) -> int | None:
+        """Show ``msg``; the id of a new message (None if one was edited in place)."""
+    async def send_file(self, path: Path, caption: str | None = None) -> int | None: ...
+    async def delete_messages(self, ids: tuple[int, ...]) -> None: ...
+
+
+async def deliver(services: Services, case: Case, replies: list[Reply], out: Output) -> None:
+    """Show every reply in order. Message ids are recorded even if a later send fails, so
+    /delete can remove what did arrive."""
+    await out.toast(next((r.text for r in replies if isinstance(r, Toast)), ""))
+    sent: list[int | None] = []
+    try:
+        for reply in replies:
+            if isinstance(reply, Message):
+                sent.append(await out.show(reply))
+            elif isinstance(reply, SendOriginal):
+                sent.append(await _original(services, case, reply.no, out))
+            elif isinstance(reply, Export):
+                await _export(services, case, out, sent)
+            elif isinstance(reply, DeleteMessages):
+                await out.delete_messages(reply.ids)
+    finally:
+        ids = [i for i in sent if i is not None]
+        if ids and not case.deleted:
+            await services.storage.record_sent(CaseKey(case.chat_id), ids)
+
+
+async def _original(services: Services, case: Case, no: int, out: Output) -> int | None:
+    storage = services.storage
+    loc = services.content.locale(case.locale)
+    async with storage.scratch() as folder:  # removed whatever happens; swept at start after a crash
+        original = await restore_original(storage, case, ExportText.from_locale(loc), no, folder)
+        if original.path is None:
+            return await out.show(original_unavailable(loc, no, found=original.item is not None,
+                                                        unreadable=original.state is ReadState.UNREADABLE))
+        return await out.send_file(original.path)
+
+
+async def _export(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:
+    storage = services.storage
+    loc = services.content.locale(case.locale)
+    try:
+        async with export_parts(storage, case, ExportText.from_locale(loc),
+                                budget=part_budget(services.settings.local_api)) as export:
+            async for part in export:  # one part on disk at a time: handed over, then removed
+                sent.append(await out.send_file(part.path, loc.msg("export_part_caption", part=part.number, parts=part.total)))
+    except NotEnoughDisk:
+        sent.append(await out.show(Message(loc.msg("export_no_space"))))
+        return
+    s = export.summary
+    for msg in export_summary(loc, s.count, s.parts, s.failed, s.unreadable):
+        sent.append(await out.show(msg))
