@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage.masterkey import default_key_file
+
 PUBLIC_API_URL = "https://api.telegram.org"
 
 
@@ -23,6 +25,8 @@ class Settings:
     data_dir: Path = Path("data")
     content_dir: Path = Path("content")
     master_key: str | None = field(default=None, repr=False)
+    key_file: Path = field(default_factory=default_key_file)  # used when master_key is not set
+    key_in_data_dir: bool = False  # the operator accepts a key file inside the data dir
     quota_bytes: int = 1024**3
     local_api: bool = False  # a telegram-bot-api server run with --local on this machine
 
@@ -43,6 +47,17 @@ class Settings:
             data_dir=Path(env.get("SHOUHU_DATA_DIR", "").strip() or "data"),
             content_dir=Path(env.get("SHOUHU_CONTENT_DIR", "").strip() or "content"),
             master_key=env.get("SHOUHU_MASTER_KEY", "").strip() or None,
+            key_file=Path(env.get("SHOUHU_KEY_FILE", "").strip() or default_key_file()).expanduser(),
+            key_in_data_dir=_flag(env, "SHOUHU_KEY_IN_DATA_DIR"),
             quota_bytes=quota,
             local_api=env.get("SHOUHU_LOCAL_BOT_API", "").strip().lower() in ("1", "true", "yes"),
         )
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name} must be 1 (yes) or 0 (no), not {value!r}.")

@@ -83,7 +83,8 @@ async def per_update(case_counts=(100, 10_000), presses=400) -> list[dict]:
     from flows.engine import Engine
     from flows.model import Press
     from handlers.core import Services, apply
-    from storage.db import Storage
+    from storage.base import CaseKey
+    from storage.sqlite import SqliteStorage as Storage
 
     content = load_content(ROOT / "content")
     loc = content.locale("zh-CN")
@@ -95,7 +96,7 @@ async def per_update(case_counts=(100, 10_000), presses=400) -> list[dict]:
             services = Services(Settings(), content, Engine(content), storage)
             for chat in range(1, n + 1):
                 async with storage.transaction() as tx:
-                    await tx.case(chat, loc.code, loc.start)
+                    await tx.case(CaseKey(chat), loc.code, loc.start)
             target = n // 2
             timings = []
             for i in range(presses):

@@ -121,7 +121,19 @@ MESSAGES: dict[str, frozenset[str]] = {
         "export_done": "count parts",
         "export_part_caption": "part parts",
         "export_item_failed": "items",
-        "export_readme": "created count",
+        "export_item_unreadable": "items",
+        "export_no_space": "",
+        "export_readme": "created count tz",
+        "export_list_file": "",
+        "export_col_no": "tz",
+        "export_col_category": "tz",
+        "export_col_note": "tz",
+        "export_col_filename": "tz",
+        "export_col_caption": "tz",
+        "export_col_sha256": "tz",
+        "export_col_received": "tz",
+        "evidence_unreadable": "no",
+        "delete_finishing": "",
         "delete_confirm": "",
         "delete_done": "",
         "delete_cancelled": "",
@@ -144,7 +156,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "crisis_followup": "",
     }.items()
 }
-PLAIN_TEXT_MESSAGES = frozenset({"export_readme"})  # not sent as HTML
+PLAIN_TEXT_MESSAGES = frozenset({"export_readme", "export_list_file"} | {k for k in MESSAGES if k.startswith("export_col_")})  # files, not HTML
 
 
 # ----------------------------------------------------------------------------- model
@@ -525,10 +537,14 @@ def load_locale(folder: Path) -> tuple[Locale | None, list[Problem]]:
 
     # messages
     messages: dict[str, str] = {}
-    for file, data in r.load("messages.yaml", "messages"):
+    message_files = r.load("messages*.yaml", "messages")  # messages.yaml, messages_<feature>.yaml
+    for file, data in message_files:
         m = data["messages"]
         for key, value in (m or {}).items():
             line = _line(m, key)
+            if key in messages:
+                r.fail(file, line, f"message '{key}' is defined twice (also in another messages*.yaml)")
+                continue
             if key not in MESSAGES:
                 r.fail(file, line, f"unknown message key '{key}' (the code never shows it; a typo?)")
                 continue
@@ -543,9 +559,9 @@ def load_locale(folder: Path) -> tuple[Locale | None, list[Problem]]:
                 sample = text.format(**{p: "0" for p in MESSAGES[key]}) if MESSAGES[key] else text.replace("{{", "{").replace("}}", "}")
                 r.html(file, line, f"message '{key}'", sample)
             messages[key] = text
-        for key in MESSAGES:
-            if key not in messages:
-                r.fail(file, 1, f"message '{key}' is missing")
+    for key in MESSAGES if message_files else ():
+        if key not in messages:
+            r.fail(str(folder / "messages.yaml"), 1, f"message '{key}' is missing")
 
     # steps
     steps: list[Step] = []

@@ -18,7 +18,8 @@ from config import Settings
 from flows.content import Content
 from flows.engine import Engine
 from handlers.core import Services
-from storage.db import Storage
+from storage.base import Storage
+from storage.factory import open_storage
 
 
 class ShouhuApplication(Application):
@@ -31,7 +32,7 @@ class ShouhuApplication(Application):
         self._http: httpx.AsyncClient | None = None
 
     async def open_services(self) -> None:
-        storage = await Storage.open(self.settings.data_dir, self.settings.master_key)
+        storage = await open_storage(self.settings)
         self._services = Services(self.settings, self.content, self.engine, storage)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
 

@@ -15,7 +15,7 @@ from config import Settings
 from flows.content import Content
 from flows.engine import Engine
 from flows.model import Case, Event, FileProblem, Reply, StagedFile, Upload, UploadFailed
-from storage.db import Storage
+from storage.base import CaseKey, Storage
 from storage.errors import EmptyFile, OverQuota
 
 
@@ -45,8 +45,8 @@ async def apply(
     """Handle one event in one transaction; raises AlreadyHandled for a redelivered update."""
     loc = services.content.for_language(language_code)
     async with services.storage.transaction(update_id) as tx:
-        case = await tx.case(chat_id, loc.code, loc.start)
-        await tx.record_messages(chat_id, list(incoming))
+        case = await tx.case(CaseKey(chat_id), loc.code, loc.start)
+        await tx.record_messages(CaseKey(chat_id), list(incoming))
         replies = await services.engine.handle(case, event, tx)
         await tx.save_case(case)
     return case, replies
@@ -70,7 +70,7 @@ async def stage_upload(
     Errors of the source (a broken download) propagate to the caller."""
     loc = services.content.for_language(language_code)
     storage = services.storage
-    case, key, used = await storage.ensure_case(chat_id, loc.code, loc.start)
+    case, key, used = await storage.ensure_case(CaseKey(chat_id), loc.code, loc.start)
     try:
         blob_id, path, sha, size = await storage.vault.ingest(
             case.id, key, chunks, max_bytes=services.settings.quota_bytes - used)

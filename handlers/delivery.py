@@ -9,8 +9,6 @@ here, once.
 from __future__ import annotations
 
 import logging
-import secrets
-import shutil
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +16,10 @@ from flows.features.evidence import original_unavailable
 from flows.features.export import export_summary
 from flows.model import Case, DeleteMessages, Export, Message, Reply, SendOriginal, Toast
 from handlers.core import Services
-from storage.export import build_export, part_budget, restore_original
+from storage.base import CaseKey, ReadState
+from storage.errors import NotEnoughDisk
+from storage.export import export_parts, part_budget, restore_original
+from storage.export_text import ExportText
 
 log = logging.getLogger(__name__)
 
@@ -49,32 +50,31 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
     finally:
         ids = [i for i in sent if i is not None]
         if ids and not case.deleted:
-            await services.storage.record_sent(case.chat_id, ids)
+            await services.storage.record_sent(CaseKey(case.chat_id), ids)
 
 
 async def _original(services: Services, case: Case, no: int, out: Output) -> int | None:
     storage = services.storage
     loc = services.content.locale(case.locale)
-    folder = storage.tmp_dir / secrets.token_hex(8)
-    folder.mkdir(mode=0o700)
-    try:
-        item, path = await restore_original(storage, case, loc, no, folder)
-        if path is None:
-            return await out.show(original_unavailable(loc, no, found=item is not None))
-        return await out.send_file(path)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    async with storage.scratch() as folder:  # removed whatever happens; swept at start after a crash
+        original = await restore_original(storage, case, ExportText.from_locale(loc), no, folder)
+        if original.path is None:
+            return await out.show(original_unavailable(loc, no, found=original.item is not None,
+                                                        unreadable=original.state is ReadState.UNREADABLE))
+        return await out.send_file(original.path)
 
 
 async def _export(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:
     storage = services.storage
     loc = services.content.locale(case.locale)
-    result = await build_export(storage, case, loc, budget=part_budget(services.settings.local_api))
     try:
-        for i, part in enumerate(result.parts, start=1):
-            sent.append(await out.send_file(part, loc.msg("export_part_caption", part=i, parts=len(result.parts))))
-    finally:
-        if result.parts:
-            shutil.rmtree(result.parts[0].parent, ignore_errors=True)
-    for msg in export_summary(loc, result.count, len(result.parts), result.failed):
+        async with export_parts(storage, case, ExportText.from_locale(loc),
+                                budget=part_budget(services.settings.local_api)) as export:
+            async for part in export:  # one part on disk at a time: handed over, then removed
+                sent.append(await out.send_file(part.path, loc.msg("export_part_caption", part=part.number, parts=part.total)))
+    except NotEnoughDisk:
+        sent.append(await out.show(Message(loc.msg("export_no_space"))))
+        return
+    s = export.summary
+    for msg in export_summary(loc, s.count, s.parts, s.failed, s.unreadable):
         sent.append(await out.show(msg))

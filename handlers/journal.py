@@ -26,7 +26,7 @@ from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, TypeHandler
 
 from handlers.context import ShouhuApplication, ShouhuContext
-from storage.db import Storage
+from storage.base import Storage
 
 log = logging.getLogger(__name__)
 

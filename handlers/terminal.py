@@ -27,7 +27,7 @@ from flows.model import Btn, Command, Event, Message, Press, Text
 from handlers.core import Services, apply, build_engine, discard, stage_upload
 from handlers.delivery import deliver
 from storage.crypto import CHUNK_SIZE
-from storage.db import Storage
+from storage.factory import open_storage
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
 KINDS = {":file": "document", ":photo": "photo", ":voice": "voice", ":audio": "audio", ":video": "video"}
@@ -142,7 +142,7 @@ class Terminal:
 
 
 async def chat(settings: Settings, content: Content, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    storage = await Storage.open(settings.data_dir, settings.master_key)
+    storage = await open_storage(settings)
     services = Services(settings, content, build_engine(settings, content), storage)
     term = Terminal(services, out, Path("shouhu-out"))
     try:

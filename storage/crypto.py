@@ -8,10 +8,9 @@ Key hierarchy
 =============
 
 * **Master key** (32 bytes): from the environment variable
-  ``SHOUHU_MASTER_KEY`` (standard base64 of exactly 32 bytes) or, if that
-  variable is unset, from the file ``<data_dir>/master.key`` (one line of
-  base64, mode 0600), created on first use. See :func:`load_master_key`.
-  Losing the master key makes every case unreadable: back it up.
+  ``SHOUHU_MASTER_KEY`` or a key file outside the data directory; see
+  ``storage.masterkey``. Losing the master key makes every case unreadable:
+  back it up.
 * **Case key** (32 random bytes, :func:`new_case_key`): one per case, stored
   only wrapped by the master key (:func:`wrap_key` / :func:`unwrap_key`).
 * **File key**: derived per encrypted object from the case key and a random
@@ -28,6 +27,11 @@ Wrapped case key format (64 bytes)
 
 The AAD binds the wrapped key to its case id: a wrapped key copied to another
 case, or unwrapped with another master key, fails with :class:`IntegrityError`.
+
+The SHK2 format (what storage writes since schema version 2) is the same with
+``b"SHK2"`` and ``aad = b"shouhu/v2/wrap\\x00" || I2OSP(len(case), 4) || case
+|| I2OSP(len(chat), 4) || chat`` (both UTF-8; ``chat`` the chat id in decimal):
+a case pointed at another chat no longer opens.
 
 Encrypted object format ("SHV1", used for files and for sealed small values)
 ============================================================================
@@ -79,15 +83,10 @@ another case fails to decrypt.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import logging
 import os
-import secrets
-import stat
 from collections.abc import Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
@@ -102,7 +101,6 @@ __all__ = [
     "MasterKeyError",
     "StreamEncryptor",
     "decrypt_chunks",
-    "load_master_key",
     "new_case_key",
     "open_sealed",
     "seal",
@@ -131,13 +129,8 @@ WRAP_MAGIC = b"SHK1"
 _WRAP_NONCE_SIZE = 12
 WRAPPED_KEY_SIZE = len(WRAP_MAGIC) + _WRAP_NONCE_SIZE + KEY_SIZE + TAG_SIZE
 _WRAP_AAD = b"shouhu/v1/wrap\x00"
-
-MASTER_KEY_ENV = "SHOUHU_MASTER_KEY"
-MASTER_KEY_FILE = "master.key"
-_GENERATE_HINT = (
-    "generate one with: python -c 'import os,base64;"
-    "print(base64.b64encode(os.urandom(32)).decode())'"
-)
+WRAP_MAGIC_V2 = b"SHK2"
+_WRAP_AAD_V2 = b"shouhu/v2/wrap\x00"
 
 
 class CryptoError(Exception):
@@ -158,135 +151,6 @@ class MasterKeyError(CryptoError):
 
 
 # --------------------------------------------------------------------------
-# Master key
-# --------------------------------------------------------------------------
-
-
-def _decode_master(text: str) -> bytes | None:
-    try:
-        key = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return key if len(key) == KEY_SIZE else None
-
-
-def load_master_key(env_value: str | None, data_dir: Path) -> bytes:
-    """Return the 32-byte master key.
-
-    ``env_value`` is the value of ``SHOUHU_MASTER_KEY`` (``None`` when the
-    variable is unset). If it is not ``None`` it must be standard base64 of
-    exactly 32 bytes (surrounding whitespace is ignored); anything else,
-    including an empty string, raises :class:`MasterKeyError` rather than
-    silently falling back to a key file.
-
-    If ``env_value`` is ``None`` the key is read from ``data_dir/master.key``.
-    If that file does not exist it is created (``data_dir`` too, if needed)
-    with a fresh random key: written to a temporary file opened with
-    ``O_EXCL`` and mode 0600, fsynced, then linked into place, so a reader
-    never sees a partial file and an existing key file is never overwritten
-    (if another process wins the race, its key is used). An existing file
-    readable or writable by group/others is tightened to 0600 with a logged
-    warning.
-    """
-    if env_value is not None:
-        key = _decode_master(env_value)
-        if key is None:
-            raise MasterKeyError(
-                f"{MASTER_KEY_ENV} must be base64 of 32 bytes; {_GENERATE_HINT} "
-                f"(or unset {MASTER_KEY_ENV} to use a key file in the data directory)."
-            )
-        return key
-
-    data_dir = Path(data_dir)
-    path = data_dir / MASTER_KEY_FILE
-    if not path.exists():
-        _create_master_key_file(data_dir, path)
-    return _read_master_key_file(path)
-
-
-def _read_master_key_file(path: Path) -> bytes:
-    try:
-        st = os.stat(path)
-        if stat.S_IMODE(st.st_mode) & 0o077:
-            log.warning(
-                "%s has permissions %o; other users may read the master key. "
-                "Tightening to 0600.",
-                path,
-                stat.S_IMODE(st.st_mode),
-            )
-            try:
-                os.chmod(path, 0o600)
-            except OSError as exc:
-                log.warning("Could not chmod %s to 0600: %s", path, exc)
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MasterKeyError(
-            f"Cannot read the master key file {path}: {exc}. Fix its permissions, "
-            f"or set {MASTER_KEY_ENV}."
-        ) from exc
-    key = _decode_master(text)
-    if key is None:
-        raise MasterKeyError(
-            f"The master key file {path} does not contain base64 of 32 bytes; it may "
-            f"be damaged. Restore it from your backup. Do not delete or replace it: "
-            f"evidence encrypted under the old key could no longer be opened."
-        )
-    return key
-
-
-def _create_master_key_file(data_dir: Path, path: Path) -> None:
-    try:
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = data_dir / f".{MASTER_KEY_FILE}.{secrets.token_hex(8)}.tmp"
-        line = base64.b64encode(os.urandom(KEY_SIZE)) + b"\n"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            try:
-                os.fchmod(fd, 0o600)  # in case the umask or the FS did something odd
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            _place_without_overwrite(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(data_dir)
-    except OSError as exc:
-        raise MasterKeyError(
-            f"Cannot create the master key file {path}: {exc}. Make the data directory "
-            f"writable, or set {MASTER_KEY_ENV}."
-        ) from exc
-
-
-def _place_without_overwrite(tmp: Path, path: Path) -> None:
-    """Atomically make ``tmp`` appear at ``path`` unless ``path`` already exists."""
-    try:
-        os.link(tmp, path)  # atomic, and fails if path exists
-    except FileExistsError:
-        log.info("%s was created concurrently; using the existing key.", path)
-    except OSError:
-        # Filesystem without hard links: rename is atomic but would replace an
-        # existing file, so check first (a narrow race remains only here).
-        if not path.exists():
-            os.rename(tmp, path)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-# --------------------------------------------------------------------------
 # Case keys
 # --------------------------------------------------------------------------
 
@@ -301,28 +165,41 @@ def new_case_key() -> bytes:
     return os.urandom(KEY_SIZE)
 
 
-def _wrap_aad(case_id: str) -> bytes:
+def _wrap_aad(case_id: str, chat_id: int | None) -> bytes:
     if not isinstance(case_id, str):
         raise TypeError("case_id must be a str")
-    return _WRAP_AAD + case_id.encode("utf-8")
+    if chat_id is None:
+        return _WRAP_AAD + case_id.encode("utf-8")
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        raise TypeError("chat_id must be an int")
+    case = case_id.encode("utf-8")
+    chat = str(chat_id).encode("ascii")
+    return _WRAP_AAD_V2 + len(case).to_bytes(4, "big") + case + len(chat).to_bytes(4, "big") + chat
 
 
-def wrap_key(master: bytes, case_id: str, case_key: bytes) -> bytes:
-    """Encrypt ``case_key`` under ``master``, bound to ``case_id`` (64 bytes out)."""
+def wrap_key(master: bytes, case_id: str, case_key: bytes, *, chat_id: int | None = None) -> bytes:
+    """Encrypt ``case_key`` under ``master``, bound to ``case_id`` (and, in the SHK2 format,
+    to ``chat_id`` too); 64 bytes out."""
     _check_key(master, "master key")
     _check_key(case_key, "case key")
     nonce = os.urandom(_WRAP_NONCE_SIZE)
-    sealed = AESGCM(bytes(master)).encrypt(nonce, bytes(case_key), _wrap_aad(case_id))
-    return WRAP_MAGIC + nonce + sealed
+    sealed = AESGCM(bytes(master)).encrypt(nonce, bytes(case_key), _wrap_aad(case_id, chat_id))
+    return (WRAP_MAGIC if chat_id is None else WRAP_MAGIC_V2) + nonce + sealed
 
 
-def unwrap_key(master: bytes, case_id: str, wrapped: bytes) -> bytes:
-    """Recover a case key; :class:`IntegrityError` on wrong master, case id or damage."""
+def unwrap_key(master: bytes, case_id: str, wrapped: bytes, *, chat_id: int | None = None) -> bytes:
+    """Recover a case key; :class:`IntegrityError` on wrong master, case id, chat or damage.
+    An SHK2 key opens only with the chat it was bound to; an SHK1 key ignores ``chat_id``."""
     _check_key(master, "master key")
-    aad = _wrap_aad(case_id)
     wrapped = bytes(wrapped)
-    if len(wrapped) != WRAPPED_KEY_SIZE or not wrapped.startswith(WRAP_MAGIC):
+    if len(wrapped) != WRAPPED_KEY_SIZE or not wrapped.startswith((WRAP_MAGIC, WRAP_MAGIC_V2)):
         raise IntegrityError("wrapped case key is malformed")
+    if wrapped.startswith(WRAP_MAGIC_V2):
+        if chat_id is None:
+            raise IntegrityError("this wrapped case key is bound to a chat; give its chat_id")
+        aad = _wrap_aad(case_id, chat_id)
+    else:
+        aad = _wrap_aad(case_id, None)
     nonce = wrapped[len(WRAP_MAGIC) : len(WRAP_MAGIC) + _WRAP_NONCE_SIZE]
     try:
         return AESGCM(bytes(master)).decrypt(
@@ -330,7 +207,7 @@ def unwrap_key(master: bytes, case_id: str, wrapped: bytes) -> bytes:
         )
     except InvalidTag:
         raise IntegrityError(
-            "cannot unwrap case key: wrong master key, wrong case id, or damaged data"
+            "cannot unwrap case key: wrong master key, wrong case or chat, or damaged data"
         ) from None
 
 

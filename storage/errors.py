@@ -2,10 +2,13 @@
 
     StorageError
      ├── AlreadyHandled      this update_id was handled before (Telegram redelivered it): do nothing
-     └── IngestError         an upload could not be stored; nothing half-stored remains
-          ├── EmptyFile      zero bytes arrived
-          └── OverQuota      the case's storage quota would be exceeded
-    (storage.crypto.CryptoError and its IntegrityError live beside the cipher code.)
+     ├── IngestError         an upload could not be stored; nothing half-stored remains
+     │    ├── EmptyFile      zero bytes arrived
+     │    └── OverQuota      the case's storage quota would be exceeded
+     └── ExportError         an export stopped; its scratch folder is already gone
+          ├── NotEnoughDisk       too little free disk for the next part: tell the user, warn the operator
+          └── ChangedDuringExport an original changed between its check and its packing: never shipped
+    (storage.crypto.CryptoError, IntegrityError and MasterKeyError live beside the cipher code.)
 """
 
 
@@ -26,4 +29,19 @@ class EmptyFile(IngestError):
 
 
 class OverQuota(IngestError):
+    pass
+
+
+class ExportError(StorageError):
+    pass
+
+
+class NotEnoughDisk(ExportError):
+    def __init__(self, *, needed: int, free: int):
+        super().__init__(f"{needed} bytes needed, {free} free")
+        self.needed = needed
+        self.free = free
+
+
+class ChangedDuringExport(ExportError):
     pass

@@ -1,159 +1,231 @@
-"""Export: a ZIP a court or a lawyer can check offline.
+"""Export: ZIP parts a court or a lawyer can check offline, built one at a time off the loop.
 
-Each part holds the originals (decrypted and checked against the hash recorded on arrival),
-``manifest.json``, ``manifest.csv`` (UTF-8 with BOM, so Excel opens it), ``SHA256SUMS`` (for
-``sha256sum -c``) and ``README.txt``. An item whose file fails the check is reported, never
-packed. Parts stay under the Bot API's upload limit; every part carries the whole manifest.
-Originals are stored, not compressed, so a part's size is known before it is written, and
-copied through in chunks, so memory stays flat whatever the file size.
+Each part holds its share of the originals (decrypted, checked against the hash recorded on
+arrival), and the whole case's ``manifest.json``, ``manifest.csv``, the evidence list for
+people (``证据清单.csv``), ``SHA256SUMS`` (for ``sha256sum -c``) and ``README.txt``. An item
+that fails its check is named, never packed; one the disk cannot give now is named apart.
+
+Only one part exists on disk at a time: it is written in a worker thread, handed to the caller,
+and removed when the caller asks for the next (the whole case never lies in plaintext in
+``tmp``). Free disk is checked before each part. Originals are stored, not compressed, so a
+part's size is known before it is written, and copied in chunks, so memory stays flat::
+
+    async with export_parts(storage, case, ExportText.from_locale(loc), budget=...) as export:
+        async for part in export:
+            await send(part.path, part.number, part.total)
+    export.summary  # count, parts, failed, unreadable
 """
 
 from __future__ import annotations
 
-import csv
+import asyncio
 import hashlib
-import io
-import json
-import re
-import secrets
+import logging
+import shutil
 import zipfile
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
-from flows.content import Locale
 from flows.model import Case, EvidenceItem
+from storage.base import EvidenceVault, ReadState, Storage, StoredEvidence
 from storage.crypto import CryptoError
-from storage.db import Storage, now
+from storage.errors import ChangedDuringExport, NotEnoughDisk
+from storage.export_text import ExportText, Planned, manifests
+from storage.sqlite_tx import now
+
+log = logging.getLogger(__name__)
 
 UPLOAD_LIMIT = 50 * 1000 * 1000  # the Bot API's sendDocument limit (public server)
 LOCAL_UPLOAD_LIMIT = 2000 * 1000 * 1000  # a local (--local) Bot API server
 HEADROOM = 2 * 1000 * 1000  # the manifests and ZIP headers
+DISK_RESERVE = 64 * 1024 * 1024  # left free for the database and new uploads while exporting
+ZIP_OVERHEAD_PER_ITEM = 512  # local header, central directory entry, zip64 extras
 
 
 def part_budget(local_api: bool) -> int:
     return (LOCAL_UPLOAD_LIMIT if local_api else UPLOAD_LIMIT) - HEADROOM
-BEIJING = timezone(timedelta(hours=8))
-UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 @dataclass
-class ExportResult:
-    parts: list[Path] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-    count: int = 0
+class ExportSummary:
+    count: int = 0  # items packed
+    parts: int = 0
+    failed: list[int] = field(default_factory=list)  # damaged: tag, hash or seal failed
+    unreadable: list[int] = field(default_factory=list)  # the disk could not give them now
 
 
-def file_name(loc: Locale, item: EvidenceItem) -> str:
-    """A name a person can read, never taken from what the sender called the file."""
-    cat = loc.category(item.category)
-    label = UNSAFE.sub("_", cat.label if cat else loc.messages["evidence_uncategorised"])
-    day = item.received_at.astimezone(BEIJING).strftime("%Y-%m-%d")
-    return f"{item.label}_{label}_{day}.{item.extension}"
+@dataclass(frozen=True)
+class ExportPart:
+    path: Path
+    number: int
+    total: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
 
 
-def restore(storage: Storage, case: Case, item: EvidenceItem, key: bytes, dest: Path) -> bool:
-    """Write the original to ``dest``; False (and nothing left behind) if it fails its check."""
+@dataclass(frozen=True)
+class Original:
+    """An original on its way back: ``path`` only when ``state`` is OK."""
+
+    state: ReadState
+    item: EvidenceItem | None = None
+    path: Path | None = None
+
+
+def restore(vault: EvidenceVault, case_id: str, key: bytes, item: EvidenceItem, dest: Path) -> ReadState:
+    """Write the original to ``dest`` (blocking); anything but OK leaves nothing behind."""
     digest = hashlib.sha256()
+    state = ReadState.OK
     try:
         with open(dest, "xb") as out:
-            for chunk in storage.vault.read(case.id, key, item.blob_id):
+            for chunk in vault.read(case_id, key, item.blob_id):
                 digest.update(chunk)
                 out.write(chunk)
-    except (CryptoError, OSError):
+        if digest.hexdigest() != item.sha256:
+            state = ReadState.DAMAGED
+    except CryptoError:
+        state = ReadState.DAMAGED
+    except OSError as exc:
+        log.error("the original of item %d could not be read or written: %s", item.no, exc.strerror or type(exc).__name__)
+        state = ReadState.UNREADABLE
+    if state is not ReadState.OK:
         dest.unlink(missing_ok=True)
-        return False
-    if digest.hexdigest() != item.sha256:
-        dest.unlink(missing_ok=True)
-        return False
-    return True
+    return state
 
 
-async def restore_original(storage: Storage, case: Case, loc: Locale, no: int, folder: Path) -> tuple[EvidenceItem | None, Path | None]:
-    """Item ``no``'s original, checked against its hash, written into ``folder`` under its
-    readable name. (None, None): no such item; (item, None): it failed its check."""
-    items = await storage.evidence(case, no)
-    if not items:
-        return None, None
-    dest = folder / file_name(loc, items[0])
+async def restore_original(storage: Storage, case: Case, text: ExportText, no: int, folder: Path) -> Original:
+    """Item ``no``'s original, checked, written into ``folder`` under its readable name."""
+    records = await storage.evidence_records(case, no)
+    if not records:
+        return Original(ReadState.MISSING)
+    record = records[0]
+    if not record.intact:
+        return Original(ReadState.DAMAGED, record.item)
+    dest = folder / text.file_name(record.item)
     dest.unlink(missing_ok=True)
-    return items[0], dest if restore(storage, case, items[0], await storage.case_key(case), dest) else None
-
-
-def _manifest(loc: Locale, items: list[tuple[EvidenceItem, str, int]]) -> tuple[bytes, bytes]:
-    rows = []
-    for item, name, part in items:
-        cat = loc.category(item.category)
-        rows.append({
-            "number": item.label,
-            "kind": loc.messages[f"evidence_kind_{item.kind}"],
-            "category": cat.label if cat else "",
-            "note": item.note,
-            "caption": item.caption,
-            "file": f"originals/{name}",
-            "part": part,
-            "size_bytes": item.size,
-            "sha256": item.sha256,
-            "received_at_utc": item.received_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
-            "received_at_beijing": item.received_at.astimezone(BEIJING).isoformat(timespec="seconds"),
-            "telegram_message_time_utc": item.message_date.astimezone(timezone.utc).isoformat(timespec="seconds")
-            if item.message_date else "",
-            "mime": item.mime,
-        })
-    as_json = json.dumps({"generated_at_utc": now().isoformat(timespec="seconds"), "items": rows},
-                         ensure_ascii=False, indent=2).encode("utf-8")
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["number"], lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return as_json, buf.getvalue().encode("utf-8-sig")
-
-
-async def build_export(storage: Storage, case: Case, loc: Locale, *, budget: int = UPLOAD_LIMIT - HEADROOM) -> ExportResult:
-    """Verify every item, then write numbered ZIP parts into a fresh folder under data/tmp."""
-    items = await storage.evidence(case)
     key = await storage.case_key(case)
-    result = ExportResult()
-    good = [item for item in items if storage.vault.verify(case.id, key, item.blob_id, item.sha256)]
-    result.failed = [item.no for item in items if item not in good]
-    result.count = len(good)
-    if not good:
-        return result
+    state = await asyncio.to_thread(restore, storage.vault, case.id, key, record.item, dest)
+    return Original(state, record.item, dest if state is ReadState.OK else None)
 
-    parts: list[list[EvidenceItem]] = [[]]
-    size = 0
-    for item in good:
-        if parts[-1] and size + item.size > budget:
-            parts.append([])
-            size = 0
-        parts[-1].append(item)
-        size += item.size
-    named = [(item, file_name(loc, item), p + 1) for p, part in enumerate(parts) for item in part]
-    manifest_json, manifest_csv = _manifest(loc, named)
-    stamp = now().astimezone(BEIJING)
-    readme = loc.msg("export_readme", created=stamp.strftime("%Y-%m-%d %H:%M"), count=len(good)).encode("utf-8")
 
-    folder = storage.tmp_dir / secrets.token_hex(8)
-    folder.mkdir(mode=0o700)
-    names = {item.no: name for item, name, _ in named}
-    for p, part in enumerate(parts, start=1):
-        suffix = f"_{p}of{len(parts)}" if len(parts) > 1 else ""
-        path = folder / f"shouhu_evidence_{stamp:%Y%m%d}{suffix}.zip"
-        sums = []
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-            for item in part:
-                name = f"originals/{names[item.no]}"
-                digest = hashlib.sha256()
-                with zf.open(name, "w", force_zip64=item.size > 2**31) as out:
-                    for chunk in storage.vault.read(case.id, key, item.blob_id):
-                        digest.update(chunk)
-                        out.write(chunk)
-                if digest.hexdigest() != item.sha256:  # changed since verification: never ship it
-                    raise CryptoError(f"{item.label} changed during export")
-                sums.append(f"{item.sha256}  {name}\n")
-            zf.writestr("manifest.json", manifest_json, zipfile.ZIP_DEFLATED)
-            zf.writestr("manifest.csv", manifest_csv, zipfile.ZIP_DEFLATED)
-            zf.writestr("SHA256SUMS", "".join(sums).encode("utf-8"), zipfile.ZIP_DEFLATED)
-            zf.writestr("README.txt", readme, zipfile.ZIP_DEFLATED)
-        result.parts.append(path)
-    return result
+def _write_part(vault: EvidenceVault, case_id: str, key: bytes, path: Path, items: list[Planned],
+                text: ExportText, tables: dict[str, bytes], created: datetime) -> None:
+    """One ZIP part (blocking: run in a worker thread). Entries carry the item's received
+    time in the locale's time zone, not 1980-01-01."""
+    sums = []
+    stamp = text.local(created).timetuple()[:6]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        for p in items:
+            item = p.record.item
+            info = zipfile.ZipInfo(p.name, date_time=text.local(item.received_at).timetuple()[:6])
+            info.compress_type = zipfile.ZIP_STORED
+            info.external_attr = 0o600 << 16
+            digest = hashlib.sha256()
+            with zf.open(info, "w", force_zip64=item.size > 2**31) as out:
+                for chunk in vault.read(case_id, key, item.blob_id):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != item.sha256:  # changed since it was checked: never ship it
+                raise ChangedDuringExport(item.label)
+            sums.append(f"{item.sha256}  {p.name}\n")
+        for name, data in {**tables, "SHA256SUMS": "".join(sums).encode("utf-8")}.items():
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            zf.writestr(info, data)
+
+
+class CaseExport:
+    """One export of one case: an async context manager (its scratch folder) and an async
+    iterator of parts. ``summary`` is complete once the iteration ends."""
+
+    def __init__(self, storage: Storage, case: Case, text: ExportText, *, budget: int, reserve: int = DISK_RESERVE):
+        self.storage = storage
+        self.case = case
+        self.text = text
+        self.budget = budget
+        self.reserve = reserve
+        self.summary = ExportSummary()
+        self._stack = AsyncExitStack()
+        self._folder: Path | None = None
+
+    async def __aenter__(self) -> "CaseExport":
+        self._folder = await self._stack.enter_async_context(self.storage.scratch())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def _checked(self, key: bytes) -> list[StoredEvidence]:
+        """Every item whose original decrypts whole to its recorded hash, item by item in a
+        worker thread; the others are sorted into failed and unreadable."""
+        good = []
+        for record in await self.storage.evidence_records(self.case):
+            item = record.item
+            state = ReadState.DAMAGED if not record.intact else await asyncio.to_thread(
+                self.storage.vault.check, self.case.id, key, item.blob_id, item.sha256)
+            if state is ReadState.OK:
+                good.append(record)
+            elif state is ReadState.UNREADABLE:
+                self.summary.unreadable.append(item.no)
+            else:
+                self.summary.failed.append(item.no)
+        return good
+
+    def _plan(self, good: list[StoredEvidence]) -> list[list[Planned]]:
+        parts: list[list[StoredEvidence]] = [[]]
+        size = 0
+        for record in good:
+            if parts[-1] and size + record.item.size > self.budget:
+                parts.append([])
+                size = 0
+            parts[-1].append(record)
+            size += record.item.size
+        return [[Planned(r, f"originals/{self.text.file_name(r.item)}", n) for r in part]
+                for n, part in enumerate(parts, start=1)]
+
+    def _check_disk(self, folder: Path, items: list[Planned], tables: dict[str, bytes]) -> None:
+        needed = sum(p.record.item.size + ZIP_OVERHEAD_PER_ITEM for p in items) + sum(len(v) for v in tables.values())
+        free = shutil.disk_usage(folder).free
+        if free < needed + self.reserve:
+            log.warning("export stopped: %d MB free, %d MB needed for the next part (plus %d MB kept in reserve)",
+                        free // 2**20, needed // 2**20, self.reserve // 2**20)
+            raise NotEnoughDisk(needed=needed, free=free)
+
+    def __aiter__(self) -> AsyncIterator[ExportPart]:
+        return self._parts()
+
+    async def _parts(self) -> AsyncIterator[ExportPart]:
+        if self._folder is None:
+            raise RuntimeError("use `async with export_parts(...) as export:` before iterating")
+        key = await self.storage.case_key(self.case)
+        good = await self._checked(key)
+        self.summary.count = len(good)
+        if not good:
+            return
+        plan = self._plan(good)
+        created = now()
+        tables = manifests(self.text, [p for part in plan for p in part], created)
+        tables["README.txt"] = self.text.readme(created, len(good))
+        self.summary.parts = len(plan)
+        stamp = f"{self.text.local(created):%Y%m%d}"
+        for number, items in enumerate(plan, start=1):
+            suffix = f"_{number}of{len(plan)}" if len(plan) > 1 else ""
+            path = self._folder / f"shouhu_evidence_{stamp}{suffix}.zip"
+            self._check_disk(self._folder, items, tables)
+            try:
+                await asyncio.to_thread(_write_part, self.storage.vault, self.case.id, key, path, items,
+                                        self.text, tables, created)
+                yield ExportPart(path, number, len(plan))
+            finally:  # the caller is done with it (or gave up): it leaves the disk now
+                path.unlink(missing_ok=True)
+
+
+def export_parts(storage: Storage, case: Case, text: ExportText, *, budget: int = UPLOAD_LIMIT - HEADROOM,
+                 reserve: int = DISK_RESERVE) -> CaseExport:
+    return CaseExport(storage, case, text, budget=budget, reserve=reserve)

@@ -16,8 +16,10 @@ import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import AsyncIterable, Iterator
+from collections.abc import AsyncIterable, Iterator
+from typing import BinaryIO
 
+from storage.base import EvidenceVault
 from storage.crypto import StreamEncryptor, decrypt_chunks
 from storage.errors import EmptyFile, OverQuota
 
@@ -40,7 +42,9 @@ def _fsync_and_rename(tmp: Path, final: Path) -> None:
         os.close(dir_fd)
 
 
-class Vault:
+class LocalVault(EvidenceVault):
+    """The vault as files on this machine's disk."""
+
     def __init__(self, root: Path):
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -83,36 +87,25 @@ class Vault:
             raise
         return blob_id, final, digest.hexdigest(), size
 
-    async def write_bytes(self, case_id: str, case_key: bytes, data: bytes) -> tuple[str, Path, str, int]:
-        async def one():
-            yield data
-
-        return await self.ingest(case_id, case_key, one(), max_bytes=len(data))
+    def open_blob(self, case_id: str, blob_id: str) -> BinaryIO:
+        return open(self.path(case_id, blob_id), "rb")
 
     def read(self, case_id: str, case_key: bytes, blob_id: str) -> Iterator[bytes]:
-        """Plaintext chunks; raises IntegrityError if the file was altered, cut or swapped."""
-        with open(self.path(case_id, blob_id), "rb") as f:
+        """Plaintext chunks; IntegrityError if the file was altered, cut or swapped, OSError if
+        the disk cannot give it now."""
+        with self.open_blob(case_id, blob_id) as f:
             yield from decrypt_chunks(case_key, blob_context(case_id, blob_id), f)
 
-    def verify(self, case_id: str, case_key: bytes, blob_id: str, sha256: str) -> bool:
-        """True if the file decrypts whole and its plaintext has the recorded hash."""
-        from storage.crypto import CryptoError
-
-        digest = hashlib.sha256()
-        try:
-            for chunk in self.read(case_id, case_key, blob_id):
-                digest.update(chunk)
-        except (CryptoError, OSError):
-            return False
-        return digest.hexdigest() == sha256
-
-    def remove(self, case_id: str, blob_id: str) -> None:
+    async def remove(self, case_id: str, blob_id: str) -> None:
         self.path(case_id, blob_id).unlink(missing_ok=True)
 
-    def remove_case(self, case_id: str) -> None:
-        shutil.rmtree(self.case_dir(case_id), ignore_errors=True)
+    async def remove_case(self, case_id: str) -> None:
+        await asyncio.to_thread(shutil.rmtree, self.case_dir(case_id), ignore_errors=True)
 
-    def sweep(self, known: dict[str, set[str]]) -> int:
+    async def sweep(self, known: dict[str, set[str]]) -> int:
+        return await asyncio.to_thread(self._sweep, known)
+
+    def _sweep(self, known: dict[str, set[str]]) -> int:
         """Remove temp files, files no row claims and folders of cases that no longer exist."""
         removed = 0
         for folder in self.root.iterdir() if self.root.exists() else ():
@@ -125,7 +118,10 @@ class Vault:
                 continue
             for f in folder.iterdir():
                 if f.name.startswith(".tmp-") or f.suffix != ".bin" or f.stem not in known[folder.name]:
-                    f.unlink(missing_ok=True)
+                    if f.is_dir():
+                        shutil.rmtree(f, ignore_errors=True)
+                    else:
+                        f.unlink(missing_ok=True)
                     removed += 1
         if removed:
             log.info("swept %d orphaned vault file(s)", removed)

@@ -28,3 +28,16 @@ def test_environment_overrides():
 def test_bad_values_are_explained(env, needle):
     with pytest.raises(ConfigError, match=needle):
         Settings.from_env(env)
+
+
+def test_key_file_defaults_outside_the_data_dir_and_can_be_moved(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    s = Settings.from_env({})
+    assert s.key_file == tmp_path / ".config" / "shouhu" / "master.key" and not s.key_in_data_dir
+    s = Settings.from_env({"SHOUHU_KEY_FILE": "~/keys/shouhu.key", "SHOUHU_KEY_IN_DATA_DIR": "1"})
+    assert s.key_file == tmp_path / "keys" / "shouhu.key" and s.key_in_data_dir
+
+
+def test_key_in_data_dir_must_be_said_plainly():
+    with pytest.raises(ConfigError, match="SHOUHU_KEY_IN_DATA_DIR must be 1"):
+        Settings.from_env({"SHOUHU_KEY_IN_DATA_DIR": "maybe"})

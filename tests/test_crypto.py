@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import io
-import logging
 import os
-import stat
-from pathlib import Path
 
 import pytest
 
@@ -22,7 +18,6 @@ from storage.crypto import (
     MasterKeyError,
     StreamEncryptor,
     decrypt_chunks,
-    load_master_key,
     new_case_key,
     open_sealed,
     seal,
@@ -333,86 +328,14 @@ def test_unwrap_with_wrong_master_or_case_or_damage_fails() -> None:
             unwrap_key(master, "case-42", bad)
 
 
-# --------------------------------------------------------------------------
-# Master key
-# --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def umask_zero():
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-def test_master_key_file_created_once_with_0600(
-    tmp_path: Path, umask_zero, caplog: pytest.LogCaptureFixture
-) -> None:
-    data_dir = tmp_path / "data"
-    with caplog.at_level(logging.WARNING, logger="storage.crypto"):
-        key = load_master_key(None, data_dir)
-    assert not caplog.records  # created 0600 from the start, not tightened afterwards
-    path = data_dir / "master.key"
-    assert len(key) == 32
-    assert _mode(path) == 0o600  # even with umask 0
-    assert base64.b64decode(path.read_text().strip(), validate=True) == key
-    assert os.listdir(data_dir) == ["master.key"]  # no temp file left behind
-
-    before = path.read_bytes()
-    assert load_master_key(None, data_dir) == key
-    assert path.read_bytes() == before  # never overwritten
-
-
-def test_existing_master_key_file_is_used_and_loose_mode_tightened(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    key = os.urandom(32)
-    path = tmp_path / "master.key"
-    path.write_text(base64.b64encode(key).decode() + "\n")
-    os.chmod(path, 0o644)
-    with caplog.at_level(logging.WARNING, logger="storage.crypto"):
-        assert load_master_key(None, tmp_path) == key
-    assert _mode(path) == 0o600
-    assert any("master.key" in r.getMessage() for r in caplog.records)
-
-
-def test_damaged_master_key_file_is_not_replaced(tmp_path: Path) -> None:
-    path = tmp_path / "master.key"
-    path.write_text("not a key\n")
-    os.chmod(path, 0o600)
-    with pytest.raises(MasterKeyError, match="backup"):
-        load_master_key(None, tmp_path)
-    assert path.read_text() == "not a key\n"
-
-
-def test_env_master_key_is_used_and_no_file_created(tmp_path: Path) -> None:
-    key = os.urandom(32)
-    assert load_master_key(base64.b64encode(key).decode() + "\n", tmp_path) == key
-    assert not (tmp_path / "master.key").exists()
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "",
-        "   ",
-        "abc",
-        "not base64 at all!",
-        base64.b64encode(os.urandom(31)).decode(),
-        base64.b64encode(os.urandom(33)).decode(),
-        os.urandom(32).hex(),  # hex, not base64
-    ],
-)
-def test_bad_env_master_key_explains_how_to_generate_one(tmp_path: Path, value: str) -> None:
-    with pytest.raises(MasterKeyError) as info:
-        load_master_key(value, tmp_path)
-    message = str(info.value)
-    assert "SHOUHU_MASTER_KEY must be base64 of 32 bytes" in message
-    assert "os.urandom(32)" in message and "b64encode" in message
-    assert not (tmp_path / "master.key").exists()  # no silent fallback
+def test_a_key_bound_to_a_chat_opens_only_for_that_chat() -> None:
+    master, case_key = os.urandom(32), new_case_key()
+    wrapped = wrap_key(master, "case-42", case_key, chat_id=1001)
+    assert wrapped.startswith(b"SHK2") and len(wrapped) == 64
+    assert unwrap_key(master, "case-42", wrapped, chat_id=1001) == case_key
+    for case_id, chat_id in (("case-42", 1002), ("case-42", None), ("case-43", 1001), ("case-4", 21001)):
+        with pytest.raises(IntegrityError):
+            unwrap_key(master, case_id, wrapped, chat_id=chat_id)
+    for pos in range(len(wrapped)):
+        with pytest.raises(IntegrityError):
+            unwrap_key(master, "case-42", _flip(wrapped, pos), chat_id=1001)

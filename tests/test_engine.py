@@ -9,7 +9,7 @@ import pytest
 from flows.screens import render
 from flows.model import Message, Press, Toast
 from handlers.core import Services
-from storage.db import Storage
+from storage.sqlite import SqliteStorage as Storage
 from tests.chat import EngineChat
 from tests.conftest import MASTER_KEY
 

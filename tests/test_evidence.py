@@ -16,7 +16,8 @@ from flows.engine import Engine
 from handlers.core import Services
 from handlers.terminal import Terminal
 from storage import crypto
-from storage.db import Storage
+from storage.base import CaseKey
+from storage.sqlite import SqliteStorage as Storage
 from tests.conftest import MASTER_KEY, files_containing
 
 MARKER = b"SHOUHU-MARKER-7f3a"
@@ -195,7 +196,7 @@ async def test_delete_leaves_nothing_behind(term, tmp_path, data_dir, storage, z
 
 
 async def test_a_file_written_but_never_committed_is_swept_at_start(storage, data_dir, content):
-    case, key, _ = await storage.ensure_case(5, "zh-CN", "welcome")
+    case, key, _ = await storage.ensure_case(CaseKey(5), "zh-CN", "welcome")
 
     async def chunks():
         yield b"half"

@@ -113,7 +113,8 @@ def test_no_token_explains_and_points_to_chat(tmp_path):
 
 
 def test_terminal_chat_walks_the_five_steps(tmp_path, zh):
-    env = dict(os.environ, SHOUHU_DATA_DIR=str(tmp_path / "data"), SHOUHU_CONTENT_DIR=str(CONTENT_DIR))
+    env = dict(os.environ, SHOUHU_DATA_DIR=str(tmp_path / "data"), SHOUHU_CONTENT_DIR=str(CONTENT_DIR),
+               SHOUHU_KEY_FILE=str(tmp_path / "config" / "master.key"))
     evidence = tmp_path / "shot.png"
     evidence.write_bytes(b"\x89PNG fake screenshot")
     welcome_buttons = [b for row in zh.nodes[zh.start].buttons for b in row]
@@ -136,9 +137,6 @@ def test_terminal_chat_walks_the_five_steps(tmp_path, zh):
 def test_wrong_master_key_is_a_sentence_not_a_traceback(fake, data_dir, tmp_path):
     import base64
 
-    from storage.crypto import load_master_key
-
-    load_master_key(MASTER_KEY, data_dir)  # data made with one key ...
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url, SHOUHU_DATA_DIR=str(data_dir),
                SHOUHU_MASTER_KEY="not base64!", SHOUHU_CONTENT_DIR=str(CONTENT_DIR))
     r = subprocess.run([sys.executable, "bot.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

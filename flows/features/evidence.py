@@ -227,9 +227,11 @@ async def delete_item(turn: Turn, no: int) -> list[Reply]:
     return [Toast(""), Message(turn.loc.msg("evidence_item_deleted", no=label(no)), continue_row(turn.loc))]
 
 
-def original_unavailable(loc: Locale, no: int, *, found: bool) -> Message:
-    """Why an original cannot be handed back: it is gone, or it failed its check."""
-    return Message(loc.msg("evidence_damaged" if found else "evidence_not_found", no=label(no)), continue_row(loc))
+def original_unavailable(loc: Locale, no: int, *, found: bool, unreadable: bool = False) -> Message:
+    """Why an original cannot be handed back: it is gone, it failed its check, or the disk
+    could not give it now (not damage: try again later)."""
+    key = "evidence_unreadable" if unreadable else "evidence_damaged" if found else "evidence_not_found"
+    return Message(loc.msg(key, no=label(no)), continue_row(loc))
 
 
 FEATURE = Feature(
@@ -254,7 +256,7 @@ FEATURE = Feature(
         "evidence_list_line": "no category date size sha_short", "evidence_uncategorised": "",
         "evidence_item": "no kind category size time_utc time_beijing sha_short note", "evidence_no_note": "",
         "evidence_full_hash": "no sha", "evidence_delete_item_confirm": "no", "evidence_item_deleted": "no",
-        "evidence_not_found": "no", "evidence_damaged": "no", "evidence_category_pending": "no",
+        "evidence_not_found": "no", "evidence_damaged": "no", "evidence_unreadable": "no", "evidence_category_pending": "no",
         "evidence_choose_category": "no", "btn_skip_category": "",
         "btn_add_note": "", "btn_skip_note": "", "btn_get_original": "", "btn_change_category": "",
         "btn_edit_note": "", "btn_delete_item": "", "btn_confirm_delete_item": "", "btn_full_hash": "",

@@ -53,11 +53,15 @@ async def delete(turn: Turn, answer: str) -> list[Reply]:
     return [Toast(""), Message(loc.msg("delete_done")), DeleteMessages(tuple(ids))]
 
 
-def export_summary(loc: Locale, count: int, parts: int, failed: list[int]) -> list[Message]:
+def export_summary(loc: Locale, count: int, parts: int, failed: list[int],
+                   unreadable: list[int] | tuple[int, ...] = ()) -> list[Message]:
+    """Damaged items (failed their check) and unreadable ones (the disk failed now) are named
+    apart: only the first are a reason to worry about the evidence itself."""
     out = []
-    if failed:
-        shown = ", ".join(f"E-{n:03d}" for n in failed[:FAILED_SHOWN]) + ("…" if len(failed) > FAILED_SHOWN else "")
-        out.append(Message(loc.msg("export_item_failed", items=shown)))
+    for key, nos in (("export_item_failed", failed), ("export_item_unreadable", unreadable)):
+        if nos:
+            shown = ", ".join(f"E-{n:03d}" for n in nos[:FAILED_SHOWN]) + ("…" if len(nos) > FAILED_SHOWN else "")
+            out.append(Message(loc.msg(key, items=shown)))
     if parts:
         out.append(Message(loc.msg("export_done", count=count, parts=parts)))
     return out
@@ -69,9 +73,12 @@ FEATURE = Feature(
     buttons={"x": Route(export, (Id,)), "d": Route(delete, (Id,))},
     messages=messages({
         "export_confirm": "", "export_empty": "", "export_preparing": "", "export_done": "count parts",
-        "export_part_caption": "part parts", "export_item_failed": "items", "export_readme": "created count",
-        "delete_confirm": "", "delete_done": "", "delete_cancelled": "",
+        "export_part_caption": "part parts", "export_item_failed": "items", "export_readme": "created count tz",
+        "export_item_unreadable": "items", "export_no_space": "", "export_list_file": "",
+        **{f"export_col_{c}": "tz" for c in ("no", "category", "note", "filename", "caption", "sha256", "received")},
+        "delete_confirm": "", "delete_done": "", "delete_cancelled": "", "delete_finishing": "",
         "btn_confirm_export": "", "btn_confirm_delete": "", "btn_cancel": "",
     }),
-    plain_messages=frozenset({"export_readme"}),
+    plain_messages=frozenset({"export_readme", "export_list_file"} | {
+        f"export_col_{c}" for c in ("no", "category", "note", "filename", "caption", "sha256", "received")}),
 )

@@ -1,0 +1,271 @@
+"""What the adapters and the engine may ask of storage, whatever database is behind it.
+
+SQLite (``storage.sqlite``) is the embedded default and today the only implementation. A
+backend for several workers (PostgreSQL for state and the journal, object storage for sealed
+files) implements the same four interfaces and needs no change in ``flows/`` or ``handlers/``:
+
+    Storage         open/close, one transaction per update, the update journal, cases, evidence
+                    reading, the bot's sent-message ids, periodic maintenance
+    Transaction     the per-update store handed to the engine (``flows.model.CaseStore``)
+    EvidenceVault   sealed files: write once, read back checked, remove
+    ChatIsolation   one chat's updates one after another (a process lock here, a database lock
+                    across workers)
+
+Everything is keyed by ``CaseKey``, the way aiogram keys its FSM storage by ``StorageKey``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+import secrets
+import shutil
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flows.model import Case, EvidenceItem, StagedFile
+from storage.crypto import CryptoError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaseKey:
+    """Which case: one per private chat. A backend may shard or lock by it."""
+
+    chat_id: int
+
+
+class ReadState(enum.Enum):
+    """What reading an item's original gave. Only a failed tag or hash is "damaged"."""
+
+    OK = "ok"
+    DAMAGED = "damaged"  # authentication tag or SHA-256 failed: the stored bytes are not the original
+    UNREADABLE = "unreadable"  # the disk (or the object store) failed now; the item may be fine later
+    MISSING = "missing"  # no such item in the case
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    """An item as storage knows it: what the engine sees, plus what only the export shows."""
+
+    item: EvidenceItem
+    filename: str = ""  # what the sender called the file (sealed at rest)
+    intact: bool = True  # False: its row no longer matches its seal under the case key (storage.sealing)
+
+
+@dataclass(frozen=True)
+class MaintenanceReport:
+    pruned_messages: int = 0  # message ids Telegram no longer lets the bot delete
+    pruned_updates: int = 0  # handled journal rows past their keep time
+    wipe_pending: bool = False  # a deletion's old pages are still held by another reader
+
+
+# ----------------------------------------------------------------------------- the vault
+
+
+class EvidenceVault(ABC):
+    """Sealed originals. A file is written (streamed, hashed, encrypted) before the row that
+    names it commits, so a crash leaves at most an orphan, which ``sweep`` removes.
+
+    ``open_blob`` blocks: call it (and ``read``/``check``) from a worker thread, as the export
+    does, never on the event loop with a large file.
+    """
+
+    @abstractmethod
+    async def ingest(
+        self, case_id: str, case_key: bytes, chunks: AsyncIterable[bytes], *, max_bytes: int
+    ) -> tuple[str, Path, str, int]:
+        """Store ``chunks``; return (blob_id, path, sha256 hex, size). Nothing stays on failure.
+        Raises EmptyFile for zero bytes, OverQuota past ``max_bytes``."""
+
+    async def write_bytes(self, case_id: str, case_key: bytes, data: bytes) -> tuple[str, Path, str, int]:
+        async def one() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.ingest(case_id, case_key, one(), max_bytes=len(data))
+
+    @abstractmethod
+    def open_blob(self, case_id: str, blob_id: str) -> Any:
+        """A binary file object over the sealed bytes (blocking); OSError if it cannot be read."""
+
+    @abstractmethod
+    def read(self, case_id: str, case_key: bytes, blob_id: str) -> Iterator[bytes]:
+        """Plaintext chunks (blocking). IntegrityError if the file was altered, cut or swapped;
+        OSError if it cannot be read now."""
+
+    def check(self, case_id: str, case_key: bytes, blob_id: str, sha256: str) -> ReadState:
+        """Decrypt the whole file and compare its hash (blocking). An OSError is logged for the
+        operator, without content, and is UNREADABLE, not DAMAGED."""
+        digest = hashlib.sha256()
+        try:
+            for chunk in self.read(case_id, case_key, blob_id):
+                digest.update(chunk)
+        except CryptoError:
+            return ReadState.DAMAGED
+        except OSError as exc:
+            log.error("evidence file %s of case %s could not be read: %s", blob_id, case_id, exc.strerror or type(exc).__name__)
+            return ReadState.UNREADABLE
+        return ReadState.OK if digest.hexdigest() == sha256 else ReadState.DAMAGED
+
+    @abstractmethod
+    async def remove(self, case_id: str, blob_id: str) -> None: ...
+
+    @abstractmethod
+    async def remove_case(self, case_id: str) -> None: ...
+
+    @abstractmethod
+    async def sweep(self, known: dict[str, set[str]]) -> int:
+        """Remove what no row claims (``known``: case id -> blob ids); return how many."""
+
+
+# ----------------------------------------------------------------------------- per-chat order
+
+
+class ChatIsolation(ABC):
+    """One chat's updates one after another; different chats concurrently (aiogram's
+    ``BaseEventIsolation``). In-process here; a database advisory lock across workers."""
+
+    @abstractmethod
+    def lock(self, key: CaseKey) -> AbstractAsyncContextManager[None]: ...
+
+    async def close(self) -> None:
+        return None
+
+
+# ----------------------------------------------------------------------------- one update's work
+
+
+class Transaction(ABC):
+    """The store one update sees: implements ``flows.model.CaseStore`` (same method names),
+    plus finding the case and recording message ids. Everything commits together, or nothing.
+
+    After the ``transaction()`` block has exited, ``wiped`` says whether a deletion in it has
+    left no old page behind: None (nothing was deleted), True, or False (another reader holds
+    old pages; ``Storage.maintenance`` finishes it as soon as it can).
+    """
+
+    wiped: bool | None = None
+
+    @abstractmethod
+    async def case(self, key: CaseKey, locale: str, start: str) -> Case:
+        """The chat's case, created (with a fresh case key) if it has none."""
+
+    @abstractmethod
+    async def save_case(self, case: Case) -> None: ...
+
+    @abstractmethod
+    async def record_messages(self, key: CaseKey, message_ids: Sequence[int]) -> None: ...
+
+    # flows.model.CaseStore
+    @abstractmethod
+    async def evidence_count(self, case: Case) -> int: ...
+    @abstractmethod
+    async def evidence_bytes(self, case: Case) -> int: ...
+    @abstractmethod
+    async def evidence_page(self, case: Case, offset: int, limit: int) -> list[EvidenceItem]: ...
+    @abstractmethod
+    async def evidence_get(self, case: Case, no: int) -> EvidenceItem | None: ...
+    @abstractmethod
+    async def evidence_add(self, case: Case, staged: StagedFile) -> tuple[EvidenceItem, bool]: ...
+    @abstractmethod
+    async def evidence_add_text(self, case: Case, text: str) -> tuple[EvidenceItem, bool]: ...
+    @abstractmethod
+    async def evidence_set_category(self, case: Case, no: int, category: str) -> bool: ...
+    @abstractmethod
+    async def evidence_set_note(self, case: Case, no: int, note: str) -> bool: ...
+    @abstractmethod
+    async def evidence_delete(self, case: Case, no: int) -> bool: ...
+    @abstractmethod
+    async def case_delete(self, case: Case) -> list[int]:
+        """Everything of the case goes; returns the bot's message ids it may still delete."""
+
+
+# ----------------------------------------------------------------------------- the storage
+
+
+class Storage(ABC):
+    """Opened once at start (``post_init``), closed at shutdown. ``tmp_dir`` is this worker's
+    private scratch space (exports, originals on their way out); it is emptied at start."""
+
+    vault: EvidenceVault
+    tmp_dir: Path
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self, update_id: int | None = None) -> AbstractAsyncContextManager[Transaction]:
+        """One unit of work; records ``update_id`` as handled when it commits. Raises
+        AlreadyHandled, changing nothing, for an update handled before."""
+
+    # the update journal
+    @abstractmethod
+    async def journal(self, update_id: int, payload: dict) -> None:
+        """Keep an update (sealed) before Telegram is told we have it."""
+
+    @abstractmethod
+    async def pending_updates(self) -> list[dict]:
+        """Journaled updates not yet handled, oldest first."""
+
+    @abstractmethod
+    async def is_handled(self, update_id: int) -> bool: ...
+
+    @abstractmethod
+    async def mark_handled(self, update_id: int) -> None: ...
+
+    # cases and evidence, outside an update's transaction
+    @abstractmethod
+    async def ensure_case(self, key: CaseKey, locale: str, start: str) -> tuple[Case, bytes, int]:
+        """The chat's case (created if new), its data key and the bytes of evidence it holds."""
+
+    @abstractmethod
+    async def case_key(self, case: Case) -> bytes: ...
+
+    @abstractmethod
+    async def evidence(self, case: Case, no: int | None = None) -> list[EvidenceItem]:
+        """Every item of the case (or item ``no`` alone)."""
+
+    @abstractmethod
+    async def evidence_records(self, case: Case, no: int | None = None) -> list[StoredEvidence]:
+        """As ``evidence``, with what the export needs besides (original file name, seal check)."""
+
+    @abstractmethod
+    async def record_sent(self, key: CaseKey, message_ids: Sequence[int]) -> None:
+        """Remember the bot's messages, so /delete can remove them from the chat later."""
+
+    # upkeep
+    @abstractmethod
+    async def maintenance(self) -> MaintenanceReport:
+        """Forget what is past its keep time and finish pending wipes; call on a timer."""
+
+    @property
+    @abstractmethod
+    def wipe_pending(self) -> bool:
+        """A deletion committed but its old pages are not yet gone from disk."""
+
+    @abstractmethod
+    def isolation(self) -> ChatIsolation:
+        """The per-chat lock that fits this backend."""
+
+    @asynccontextmanager
+    async def scratch(self) -> AsyncIterator[Path]:
+        """A private folder under ``tmp_dir`` for plaintext on its way out; removed on exit,
+        whatever happened (and swept at start, should the process die inside)."""
+        folder = self.tmp_dir / secrets.token_hex(8)
+        folder.mkdir(mode=0o700, parents=False)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+__all__ = [
+    "CaseKey", "ChatIsolation", "EvidenceVault", "MaintenanceReport", "ReadState", "Storage",
+    "StoredEvidence", "Transaction",
+]

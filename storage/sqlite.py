@@ -1,0 +1,377 @@
+"""SQLite storage: the embedded default. One aiosqlite connection, one writer.
+
+Every update is handled inside ``transaction(update_id)`` (``BEGIN IMMEDIATE`` under an asyncio
+lock), which also records the update as handled, so a redelivered update changes nothing.
+Whatever a victim wrote is sealed under a key of its case (the journal under the master key)
+before it reaches the database. ``secure_delete`` zeroes deleted rows; after a deletion a
+``wal_checkpoint(TRUNCATE)`` moves the zeroed pages into the database and empties the WAL. A
+reader elsewhere (a backup, a shell) can hold old pages in the WAL; then the wipe stays
+pending, ``wipe_pending`` says so, and ``maintenance()`` finishes it as soon as it can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from flows.model import Case, EvidenceItem
+from storage import crypto
+from storage.base import CaseKey, ChatIsolation, MaintenanceReport, Storage, StoredEvidence
+from storage.errors import AlreadyHandled
+from storage.isolation import MemoryChatIsolation
+from storage.masterkey import KeySource, default_key_file, load_master_key
+from storage.schema import MIGRATIONS
+from storage.sealing import Keyring
+from storage.sqlite_tx import DELETABLE_FOR, SqliteTx, iso, now
+from storage.vault import LocalVault
+
+log = logging.getLogger(__name__)
+
+JOURNAL_KEEP = timedelta(days=2)
+BUSY_TIMEOUT_MS = 5000
+CHECKPOINT_BACKOFF = (0.0, 0.02, 0.05, 0.1, 0.2)  # seconds before each try, under a second in all
+PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON",
+           f"busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+async def migrate(db: aiosqlite.Connection, keys: Keyring) -> int:
+    """Bring the schema to the last version; each version in one transaction."""
+    async with db.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    version = row[0] if row else 0
+    for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for step in statements:
+                if isinstance(step, str):
+                    await db.execute(step)
+                else:
+                    await step(db, keys)
+            await db.execute(f"PRAGMA user_version = {number:d}")
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+        log.info("database migrated to version %d", number)
+    return len(MIGRATIONS)
+
+
+class SqliteStorage(Storage):
+    """The database, the vault and the scratch folder of one data directory."""
+
+    def __init__(self, db: aiosqlite.Connection, data_dir: Path, keys: Keyring,
+                 *, clock: Callable[[], datetime] = now):
+        self.db = db
+        self.data_dir = data_dir
+        self.keys = keys
+        self.clock = clock
+        self.vault = LocalVault(data_dir / "vault")
+        self.tmp_dir = data_dir / "tmp"
+        self._write = asyncio.Lock()
+        self._wipe_pending = False
+        self._isolation = MemoryChatIsolation()
+
+    @classmethod
+    async def open(cls, data_dir: Path, master_key: str | None = None, *, key_file: Path | None = None,
+                   key_in_data_dir: bool = False, clock: Callable[[], datetime] = now) -> "SqliteStorage":
+        """Open (or create) the data directory. ``master_key`` is SHOUHU_MASTER_KEY's value; without
+        it the key comes from ``key_file`` (see ``storage.masterkey``). MasterKeyError, with a
+        sentence for the operator, if the key is missing, misplaced or does not open the data."""
+        data_dir = Path(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = data_dir / "shouhu.db"
+        if not path.exists():  # SQLite gives its -wal and -shm files the database file's mode
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        db = await aiosqlite.connect(path, isolation_level=None)
+        db.row_factory = aiosqlite.Row
+        try:
+            for pragma in PRAGMAS:
+                await db.execute(f"PRAGMA {pragma}")
+            source = KeySource(master_key, key_file or default_key_file(), key_in_data_dir)
+            holds = await _sealed_contents(db)
+            master = load_master_key(source, data_dir, holds=holds)
+            self = cls(db, data_dir, Keyring(master), clock=clock)
+            await self._check_master_key(source, holds)  # before a migration reseals anything with it
+            await migrate(db, self.keys)
+            await self._write_key_check()
+            await self._sweep()
+            await self.verify_records()
+            await self.maintenance()
+        except BaseException:
+            await db.close()
+            raise
+        return self
+
+    async def close(self) -> None:
+        await self._isolation.close()
+        await self.db.close()
+
+    async def _one(self, sql: str, params: Sequence = ()) -> aiosqlite.Row | None:
+        async with self.db.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def _check_master_key(self, source: KeySource, holds: str) -> None:
+        """Refuse a master key that cannot open what is stored. The key-check value (written at
+        the first start) decides; a database from before it goes by its cases (any one that
+        opens: a single changed row must not pass for a wrong key), else by its journal."""
+        where = "SHOUHU_MASTER_KEY" if source.env_value is not None else f"the key file {source.key_file}"
+        wrong = (f"The master key from {where} does not open the {{what}} in {self.data_dir}. Set "
+                 "SHOUHU_MASTER_KEY (or restore the key file) to the key this data was created with.")
+        if await _has_table(self.db, "meta"):
+            row = await self._one("SELECT value FROM meta WHERE name = 'key_check'")
+            if row:
+                if self.keys.opens_key_check(row["value"]):
+                    return
+                if holds:
+                    raise crypto.MasterKeyError(wrong.format(what="cases stored" if "case" in holds else "updates waiting in the journal"))
+                log.info("a new master key for a database that holds nothing sealed")
+                return
+        if not await _has_table(self.db, "cases"):
+            return  # a new database
+        async with self.db.execute("SELECT id, chat_id, wrapped_key FROM cases LIMIT 20") as cur:
+            cases = await cur.fetchall()
+        if cases and not any(self._opens(c) for c in cases):
+            raise crypto.MasterKeyError(wrong.format(what="cases stored"))
+        update = await self._one("SELECT update_id, payload FROM updates WHERE payload IS NOT NULL LIMIT 1")
+        if update and not cases:
+            try:
+                self.keys.open_journal(update["update_id"], update["payload"])
+            except crypto.IntegrityError:
+                raise crypto.MasterKeyError(wrong.format(what="updates waiting in the journal")) from None
+
+    def _opens(self, case: aiosqlite.Row) -> bool:
+        try:
+            self.keys.unwrap(case["id"], case["chat_id"], case["wrapped_key"], legacy_ok=True)
+        except crypto.IntegrityError:
+            return False
+        return True
+
+    async def _write_key_check(self) -> None:
+        row = await self._one("SELECT value FROM meta WHERE name = 'key_check'")
+        if row is None or not self.keys.opens_key_check(row["value"]):
+            async with self._write:
+                await self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('key_check', ?)",
+                                      (self.keys.key_check(),))
+                await self.db.commit()
+
+    async def _sweep(self) -> None:
+        """Remove what a crash left behind: vault files no row claims, and everything in tmp
+        (exports and originals on their way out are plaintext: files and folders alike)."""
+        known: dict[str, set[str]] = {}
+        async with self.db.execute("SELECT id FROM cases") as cur:
+            async for row in cur:
+                known[row["id"]] = set()
+        async with self.db.execute("SELECT case_id, blob_id FROM evidence") as cur:
+            async for row in cur:
+                known.setdefault(row["case_id"], set()).add(row["blob_id"])
+        await self.vault.sweep(known)
+        await asyncio.to_thread(_empty_folder, self.tmp_dir)
+
+    # ------------------------------------------------------------------ the update journal
+
+    async def journal(self, update_id: int, payload: dict) -> None:
+        blob = self.keys.seal_journal(update_id, json.dumps(payload).encode())
+        async with self._write:
+            await self.db.execute(
+                "INSERT OR IGNORE INTO updates (update_id, payload, received_at) VALUES (?, ?, ?)",
+                (update_id, blob, iso(self.clock())),
+            )
+            await self.db.commit()
+
+    async def pending_updates(self) -> list[dict]:
+        out = []
+        async with self.db.execute(
+            "SELECT update_id, payload FROM updates WHERE handled_at IS NULL AND payload IS NOT NULL ORDER BY update_id"
+        ) as cur:
+            rows = await cur.fetchall()
+        for row in rows:
+            try:
+                out.append(json.loads(self.keys.open_journal(row["update_id"], row["payload"])))
+            except crypto.IntegrityError:
+                log.error("journaled update %d is damaged and cannot be replayed; it is dropped", row["update_id"])
+                await self.mark_handled(row["update_id"])
+        return out
+
+    async def is_handled(self, update_id: int) -> bool:
+        row = await self._one("SELECT handled_at FROM updates WHERE update_id = ?", (update_id,))
+        return bool(row and row["handled_at"])
+
+    async def mark_handled(self, update_id: int) -> None:
+        async with self._write:
+            await self.db.execute("BEGIN IMMEDIATE")
+            await self._mark(update_id)
+            await self.db.commit()
+
+    async def _mark(self, update_id: int) -> None:
+        t = iso(self.clock())
+        await self.db.execute(
+            "INSERT INTO updates (update_id, payload, received_at, handled_at) VALUES (?, NULL, ?, ?) "
+            "ON CONFLICT(update_id) DO UPDATE SET payload = NULL, handled_at = excluded.handled_at",
+            (update_id, t, t),
+        )
+
+    # ------------------------------------------------------------------ transactions
+
+    @asynccontextmanager
+    async def transaction(self, update_id: int | None = None) -> AsyncIterator[SqliteTx]:
+        tx = SqliteTx(self.db, self.vault, self.keys, self.clock)
+        async with self._write:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if update_id is not None:
+                    row = await self._one("SELECT handled_at FROM updates WHERE update_id = ?", (update_id,))
+                    if row and row["handled_at"]:
+                        raise AlreadyHandled(update_id)
+                yield tx
+                if update_id is not None:
+                    await self._mark(update_id)
+                await self.db.commit()
+            except BaseException:
+                try:
+                    await self.db.rollback()
+                except sqlite3.Error as exc:  # the original error matters more
+                    log.error("rollback failed: %s", type(exc).__name__)
+                for undo in tx.after_rollback:
+                    await undo()
+                raise
+        for action in tx.after_commit:
+            await action()
+        if tx.deleted:
+            tx.wiped = await self._checkpoint()
+
+    async def _checkpoint(self) -> bool:
+        """Empty the WAL (``TRUNCATE``); True once no old page is left there. Busy (another
+        connection reads an older snapshot) is retried briefly, then left to ``maintenance``."""
+        for delay in CHECKPOINT_BACKOFF:
+            if delay:
+                await asyncio.sleep(delay)
+            async with self._write:  # no transaction of ours is open meanwhile
+                await self.db.execute("PRAGMA busy_timeout = 0")  # never block the loop's only connection
+                try:
+                    row = await self._one("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy = bool(row is None or row[0])
+                except sqlite3.OperationalError:  # another process writes: busy too
+                    busy = True
+                finally:
+                    await self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+            if not busy:
+                if self._wipe_pending:
+                    log.info("the pending wipe finished: no deleted page is left in the WAL")
+                self._wipe_pending = False
+                return True
+        if not self._wipe_pending:
+            log.warning("a deletion is not finished on disk: another connection to the database holds old "
+                        "pages in its WAL; it is retried by maintenance until that connection ends")
+        self._wipe_pending = True
+        return False
+
+    @property
+    def wipe_pending(self) -> bool:
+        return self._wipe_pending
+
+    def isolation(self) -> ChatIsolation:
+        return self._isolation
+
+    # ------------------------------------------------------------------ outside an update
+
+    async def case_key(self, case: Case) -> bytes:
+        row = await self._one("SELECT wrapped_key FROM cases WHERE id = ?", (case.id,))
+        if row is None:
+            raise LookupError("no such case")
+        return self.keys.unwrap(case.id, case.chat_id, row["wrapped_key"])
+
+    async def ensure_case(self, key: CaseKey, locale: str, start: str) -> tuple[Case, bytes, int]:
+        async with self.transaction() as tx:
+            case = await tx.case(key, locale, start)
+            used = await tx.evidence_bytes(case)
+            case_key = await tx.case_key(case)
+        return case, case_key, used
+
+    async def record_sent(self, key: CaseKey, message_ids: Sequence[int]) -> None:
+        if not message_ids:
+            return
+        async with self.transaction() as tx:
+            await tx.record_messages(key, message_ids)
+
+    async def evidence(self, case: Case, no: int | None = None) -> list[EvidenceItem]:
+        return [r.item for r in await self.evidence_records(case, no)]
+
+    async def evidence_records(self, case: Case, no: int | None = None) -> list[StoredEvidence]:
+        async with self.transaction() as tx:
+            return await tx.records(case, no=no)
+
+    # ------------------------------------------------------------------ upkeep
+
+    async def verify_records(self) -> dict[str, list[int]]:
+        """Every case's key against its chat and every item against its seal; what fails is
+        logged for the operator (case ids and item numbers only) and returned. Item 0 stands
+        for a case whose key no longer opens (its row was changed or moved to another chat)."""
+        problems: dict[str, list[int]] = {}
+        async with self.transaction() as tx:
+            async for case_id, nos in tx.integrity_problems():
+                problems[case_id] = nos
+        for case_id, nos in problems.items():
+            if nos == [0]:
+                log.error("case %s: its key does not open for its chat; the case row was changed", case_id)
+            else:
+                log.error("case %s: item(s) %s do not match their seal; they were changed in the database",
+                          case_id, ", ".join(f"E-{n:03d}" for n in nos))
+        return problems
+
+    async def maintenance(self) -> MaintenanceReport:
+        """Forget handled journal rows after two days and message ids once Telegram no longer
+        lets the bot delete them (so /privacy's 48 hours holds), and finish a pending wipe."""
+        t = self.clock()
+        async with self._write:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                updates = await self.db.execute(
+                    "DELETE FROM updates WHERE handled_at IS NOT NULL AND handled_at < ?", (iso(t - JOURNAL_KEEP),))
+                messages = await self.db.execute("DELETE FROM chat_messages WHERE at < ?", (iso(t - DELETABLE_FOR),))
+                await self.db.commit()
+            except BaseException:
+                await self.db.rollback()
+                raise
+        if self._wipe_pending:
+            await self._checkpoint()
+        return MaintenanceReport(messages.rowcount, updates.rowcount, self._wipe_pending)
+
+
+async def _has_table(db: aiosqlite.Connection, name: str) -> bool:
+    async with db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)) as cur:
+        return await cur.fetchone() is not None
+
+
+async def _sealed_contents(db: aiosqlite.Connection) -> str:
+    """What the database keeps under the master key, in words for the operator ("" if nothing)."""
+    if not await _has_table(db, "cases"):
+        return ""
+    async def count(sql: str) -> int:
+        async with db.execute(sql) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    cases = await count("SELECT COUNT(*) FROM cases")
+    updates = await count("SELECT COUNT(*) FROM updates WHERE payload IS NOT NULL")
+    parts = [f"{cases} case(s)" if cases else "", f"{updates} update(s) waiting in the journal" if updates else ""]
+    return " and ".join(p for p in parts if p)
+
+
+def _empty_folder(folder: Path) -> None:
+    folder.mkdir(exist_ok=True, mode=0o700)
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    os.chmod(folder, 0o700)

@@ -1,0 +1,278 @@
+"""One update's work on SQLite: the ``Transaction`` the engine sees (``flows.model.CaseStore``).
+
+Rows are read by column name (``aiosqlite.Row``). Whatever a victim wrote (caption, note, the
+file's name) is sealed under the case key, bound to its case, item and field, before it is
+written. Files leave the vault only after the rows that named them are committed.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import aiosqlite
+
+from flows.model import Awaiting, Case, EvidenceItem, StagedFile
+from storage import crypto
+from storage.base import CaseKey, EvidenceVault, StoredEvidence, Transaction
+from storage.sealing import Keyring, RowSealer
+
+DELETABLE_FOR = timedelta(hours=47)  # Telegram lets a bot delete its messages for 48 hours
+COLUMNS = ("case_id, no, blob_id, kind, category, size, mime, extension, received_at, message_date, dup_key, "
+           "sha256_sealed, file_unique_id, caption, note, filename, seal")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def extension_for(kind: str, mime: str, filename: str) -> str:
+    """A safe file extension: from the sender's file name if sane, else from the MIME type."""
+    suffix = Path(filename).suffix.lower().lstrip(".") if filename else ""
+    if re.fullmatch(r"[a-z0-9]{1,8}", suffix):
+        return suffix
+    fixed = {"photo": "jpg", "voice": "ogg", "video_note": "mp4", "testimony": "txt"}
+    if kind in fixed:
+        return fixed[kind]
+    guessed = mimetypes.guess_extension(mime or "") or ".bin"
+    return guessed.lstrip(".")
+
+
+class SqliteTx(Transaction):
+    """Lives for one ``transaction()`` block. ``after_commit`` runs once the rows are committed
+    (files leave the vault then); ``after_rollback`` removes files written for rows that never
+    committed."""
+
+    def __init__(self, db: aiosqlite.Connection, vault: EvidenceVault, keys: Keyring,
+                 clock: Callable[[], datetime] = now):
+        self.db = db
+        self.vault = vault
+        self.keys = keys
+        self.clock = clock
+        self.after_commit: list[Callable[[], Awaitable[None]]] = []
+        self.after_rollback: list[Callable[[], Awaitable[None]]] = []
+        self.deleted = False  # something was deleted: old pages must leave the WAL
+        self.wiped: bool | None = None
+        self._keys: dict[str, bytes] = {}
+        self._sealers: dict[str, RowSealer] = {}
+
+    async def _one(self, sql: str, params: Sequence = ()) -> aiosqlite.Row | None:
+        async with self.db.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    # -------------------------------------------------------------- cases
+
+    async def case(self, key: CaseKey, locale: str, start: str) -> Case:
+        row = await self._one("SELECT id, locale, node, ticks, awaiting FROM cases WHERE chat_id = ?", (key.chat_id,))
+        if row:
+            return Case(row["id"], key.chat_id, row["locale"], row["node"], set(json.loads(row["ticks"])),
+                        Awaiting.decode(row["awaiting"]))
+        case_id = secrets.token_hex(16)
+        case_key, wrapped = self.keys.new_case_key(case_id, key.chat_id)
+        t = iso(self.clock())
+        await self.db.execute(
+            "INSERT INTO cases (id, chat_id, locale, node, wrapped_key, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+            (case_id, key.chat_id, locale, start, wrapped, t, t),
+        )
+        self._keys[case_id] = case_key
+        return Case(case_id, key.chat_id, locale, start)
+
+    async def case_key(self, case: Case) -> bytes:
+        if case.id not in self._keys:
+            row = await self._one("SELECT wrapped_key FROM cases WHERE id = ?", (case.id,))
+            if row is None:
+                raise LookupError("no such case")
+            self._keys[case.id] = self.keys.unwrap(case.id, case.chat_id, row["wrapped_key"])
+        return self._keys[case.id]
+
+    async def save_case(self, case: Case) -> None:
+        if case.deleted:
+            return
+        await self.db.execute(
+            "UPDATE cases SET node = ?, ticks = ?, awaiting = ?, updated_at = ? WHERE id = ?",
+            (case.node, json.dumps(sorted(case.ticks)), case.awaiting.encode() if case.awaiting else None,
+             iso(self.clock()), case.id),
+        )
+
+    async def record_messages(self, key: CaseKey, message_ids: Sequence[int]) -> None:
+        if not message_ids:  # a button press brings no message of the user's
+            return
+        t = iso(self.clock())
+        await self.db.executemany(
+            "INSERT OR IGNORE INTO chat_messages (case_id, message_id, at) SELECT id, ?, ? FROM cases WHERE chat_id = ?",
+            [(mid, t, key.chat_id) for mid in message_ids],
+        )
+
+    async def case_delete(self, case: Case) -> list[int]:
+        """Everything of the case goes: rows, the wrapped key, the vault folder (after commit)."""
+        cutoff = iso(self.clock() - DELETABLE_FOR)
+        async with self.db.execute(
+            "SELECT message_id FROM chat_messages WHERE case_id = ? AND at >= ? ORDER BY message_id", (case.id, cutoff)
+        ) as cur:
+            ids = [r["message_id"] async for r in cur]
+        await self.db.execute("DELETE FROM cases WHERE id = ?", (case.id,))  # cascades
+        self._keys.pop(case.id, None)
+        self._sealers.pop(case.id, None)
+        self.after_commit.append(lambda: self.vault.remove_case(case.id))
+        self.deleted = True
+        return ids
+
+    # -------------------------------------------------------------- evidence
+
+    async def sealer(self, case: Case) -> RowSealer:
+        if case.id not in self._sealers:
+            self._sealers[case.id] = RowSealer(case.id, case.chat_id, await self.case_key(case))
+        return self._sealers[case.id]
+
+    @staticmethod
+    def _item(sealer: RowSealer, row: aiosqlite.Row) -> StoredEvidence:
+        """The item a row holds; ``intact`` False if a sealed field or the row's seal fails
+        (the row was changed, or copied from another item, case or chat)."""
+        no, intact = row["no"], True
+
+        def opened(column: str, field: str) -> str:
+            nonlocal intact
+            try:
+                return sealer.open_field(no, field, row[column])
+            except crypto.IntegrityError:
+                intact = False
+                return ""
+
+        sha = opened("sha256_sealed", "sha256")
+        note, caption, filename = opened("note", "note"), opened("caption", "caption"), opened("filename", "filename")
+        intact = intact and sealer.check(row, sha)
+        item = EvidenceItem(
+            no, row["kind"], row["category"], row["size"], sha, datetime.fromisoformat(row["received_at"]),
+            row["mime"], row["extension"], note=note, caption=caption,
+            message_date=datetime.fromisoformat(row["message_date"]) if row["message_date"] else None,
+            blob_id=row["blob_id"],
+        )
+        return StoredEvidence(item, filename=filename, intact=intact)
+
+    async def records(self, case: Case, offset: int = 0, limit: int = -1, no: int | None = None) -> list[StoredEvidence]:
+        """Items in order of their number (or item ``no``), with what only the export needs."""
+        params: tuple[str | int, ...]
+        if no is None:
+            sql, params = f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? ORDER BY no LIMIT ? OFFSET ?", (case.id, limit, offset)
+        else:
+            sql, params = f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? AND no = ?", (case.id, no)
+        async with self.db.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        if not rows:
+            return []
+        sealer = await self.sealer(case)
+        return [self._item(sealer, r) for r in rows]
+
+    async def integrity_problems(self) -> AsyncIterator[tuple[str, list[int]]]:
+        """(case id, item numbers failing their seal) for every case with a problem; [0] for a
+        case whose key does not open for its chat. Two queries, whatever the number of cases."""
+        sealers: dict[str, RowSealer | None] = {}
+        async with self.db.execute("SELECT id, chat_id, wrapped_key FROM cases") as cur:
+            async for r in cur:
+                try:
+                    sealers[r["id"]] = RowSealer(r["id"], r["chat_id"], self.keys.unwrap(r["id"], r["chat_id"], r["wrapped_key"]))
+                except crypto.IntegrityError:
+                    sealers[r["id"]] = None
+        bad: dict[str, list[int]] = {cid: [0] for cid, sealer in sealers.items() if sealer is None}
+        async with self.db.execute(f"SELECT {COLUMNS} FROM evidence ORDER BY case_id, no") as cur:
+            async for row in cur:
+                sealer = sealers.get(row["case_id"])
+                if sealer is not None and not self._item(sealer, row).intact:
+                    bad.setdefault(row["case_id"], []).append(row["no"])
+        for item in sorted(bad.items()):
+            yield item
+
+    async def evidence_count(self, case: Case) -> int:
+        row = await self._one("SELECT COUNT(*) AS n FROM evidence WHERE case_id = ?", (case.id,))
+        return row["n"] if row else 0
+
+    async def evidence_bytes(self, case: Case) -> int:
+        row = await self._one("SELECT COALESCE(SUM(size), 0) AS n FROM evidence WHERE case_id = ?", (case.id,))
+        return row["n"] if row else 0
+
+    async def evidence_page(self, case: Case, offset: int, limit: int) -> list[EvidenceItem]:
+        return [r.item for r in await self.records(case, offset, limit)]
+
+    async def evidence_get(self, case: Case, no: int) -> EvidenceItem | None:
+        found = await self.records(case, no=no)
+        return found[0].item if found else None
+
+    async def _by_hash(self, case: Case, sha: str) -> EvidenceItem | None:
+        dup = (await self.sealer(case)).duplicate_key(sha)
+        row = await self._one("SELECT no FROM evidence WHERE case_id = ? AND dup_key = ?", (case.id, dup))
+        return await self.evidence_get(case, row["no"]) if row else None
+
+    async def evidence_add(self, case: Case, staged: StagedFile) -> tuple[EvidenceItem, bool]:
+        """Commit a staged file as the next item; the same bytes twice return the first item."""
+        self.after_rollback.append(lambda: self.vault.remove(case.id, staged.blob_id))
+        existing = await self._by_hash(case, staged.sha256)
+        if existing:
+            self.after_commit.append(lambda: self.vault.remove(case.id, staged.blob_id))
+            return existing, True
+        sealer = await self.sealer(case)
+        found = await self._one("SELECT next_no FROM cases WHERE id = ?", (case.id,))
+        if found is None:
+            raise LookupError("no such case")
+        no = found["next_no"]
+        await self.db.execute("UPDATE cases SET next_no = next_no + 1 WHERE id = ?", (case.id,))
+        row: dict[str, object] = {
+            "case_id": case.id, "no": no, "blob_id": staged.blob_id, "kind": staged.kind, "category": None,
+            "size": staged.size, "mime": staged.mime or "application/octet-stream",
+            "extension": extension_for(staged.kind, staged.mime, staged.filename), "received_at": iso(self.clock()),
+            "message_date": iso(staged.message_date) if staged.message_date else None,
+            "dup_key": sealer.duplicate_key(staged.sha256),
+            "sha256_sealed": sealer.seal_field(no, "sha256", staged.sha256),
+            "file_unique_id": sealer.seal_field(no, "file_unique_id", staged.file_unique_id),
+            "caption": sealer.seal_field(no, "caption", staged.caption), "note": None,
+            "filename": sealer.seal_field(no, "filename", staged.filename),
+        }
+        row["seal"] = sealer.seal(row, staged.sha256)
+        await self.db.execute(f"INSERT INTO evidence ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
+        item = await self.evidence_get(case, no)
+        assert item is not None  # just inserted, same transaction
+        return item, False
+
+    async def evidence_add_text(self, case: Case, text: str) -> tuple[EvidenceItem, bool]:
+        key = await self.case_key(case)
+        blob_id, path, sha, size = await self.vault.write_bytes(case.id, key, text.encode("utf-8"))
+        staged = StagedFile(blob_id, path, sha, size, "testimony", "text/plain; charset=utf-8", message_date=self.clock())
+        return await self.evidence_add(case, staged)
+
+    async def _change(self, case: Case, no: int, column: str, value: object) -> bool:
+        """Change one column of an item and seal the row again, if it was intact: a row changed
+        behind the bot's back keeps its broken seal whatever the user does next."""
+        row = await self._one(f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? AND no = ?", (case.id, no))
+        if row is None:
+            return False
+        sealer = await self.sealer(case)
+        record = self._item(sealer, row)
+        changed = {k: row[k] for k in row.keys()} | {column: value}
+        seal = sealer.seal(changed, record.item.sha256) if record.intact else row["seal"]
+        await self.db.execute(f"UPDATE evidence SET {column} = ?, seal = ? WHERE case_id = ? AND no = ?",
+                              (value, seal, case.id, no))
+        return True
+
+    async def evidence_set_category(self, case: Case, no: int, category: str) -> bool:
+        return await self._change(case, no, "category", category)
+
+    async def evidence_set_note(self, case: Case, no: int, note: str) -> bool:
+        return await self._change(case, no, "note", (await self.sealer(case)).seal_field(no, "note", note))
+
+    async def evidence_delete(self, case: Case, no: int) -> bool:
+        row = await self._one("SELECT blob_id FROM evidence WHERE case_id = ? AND no = ?", (case.id, no))
+        if not row:
+            return False
+        blob_id = row["blob_id"]
+        await self.db.execute("DELETE FROM evidence WHERE case_id = ? AND no = ?", (case.id, no))
+        self.after_commit.append(lambda: self.vault.remove(case.id, blob_id))
+        self.deleted = True
+        return True
