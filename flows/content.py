@@ -31,6 +31,7 @@ MAX_LABEL_WIDTH = 30  # a CJK character counts 2: fifteen characters fit a phone
 MAX_STEP_LABEL_WIDTH = 8  # five of them share one row
 MAX_ROW = 3
 ALLOWED_TAGS = {"b": set(), "i": set(), "u": set(), "s": set(), "code": set(), "a": {"href"}}
+TICKED_BY_TESTIMONY = "testimony"  # a checklist item ticked when the person saves a written account
 FIXED_LABELS = {"btn_confirm_export": "确认导出", "btn_confirm_delete": "确认删除"}
 
 # Keys the code formats, with the placeholders each may use. A sentence that lives in content
@@ -193,6 +194,7 @@ class Step:
 class ChecklistItem:
     id: str
     text: str
+    ticked_by: str | None = None  # "testimony", or "category:<id>": what ticks it without a press
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ class LawFact:
     source: str
     as_of: str
     certainty: str
+    plain: str = ""  # one everyday sentence: what this means for the person (shown before `text`)
 
 
 @dataclass(frozen=True)
@@ -479,10 +482,13 @@ def load_locale(folder: Path) -> tuple[Locale | None, list[Problem]]:
                     f"law '{lid}' is only reported (not verified): say it softly and cite no article number",
                 )
             r.html(file, _line(e, "text"), f"law '{lid}'", text)
-            law[lid] = LawFact(lid, text, source, as_of, certainty)
+            plain = r.string(file, e, "plain", required=False)
+            r.html(file, _line(e, "plain"), f"law '{lid}' plain", plain)
+            law[lid] = LawFact(lid, text, source, as_of, certainty, plain)
 
     # checklists
     checklists: dict[str, Checklist] = {}
+    ticked_by_refs: list[tuple[str, int, str]] = []  # checked once the categories are known
     for file, data in r.load("checklists.yaml", "checklists"):
         for cid, c in (data["checklists"] or {}).items():
             line = _line(data["checklists"], cid)
@@ -504,7 +510,10 @@ def load_locale(folder: Path) -> tuple[Locale | None, list[Problem]]:
                     r.fail(file, iline, f"item id {iid!r} appears twice in checklist '{cid}'")
                 seen.add(iid)
                 text = r.string(file, it, "text", max_width=MAX_LABEL_WIDTH - 2)
-                items.append(ChecklistItem(iid, text))
+                ticked_by = r.string(file, it, "ticked_by", required=False) or None
+                if ticked_by:
+                    ticked_by_refs.append((file, _line(it, "ticked_by"), ticked_by))
+                items.append(ChecklistItem(iid, text, ticked_by))
             checklists[cid] = Checklist(cid, r.string(file, c, "title"), tuple(items))
 
     # categories
@@ -518,6 +527,14 @@ def load_locale(folder: Path) -> tuple[Locale | None, list[Problem]]:
             categories.append(Category(cid, r.string(file, c, "label", max_width=MAX_LABEL_WIDTH)))
         if not categories:
             r.fail(file, _line(data, "categories"), "'categories' must be a non-empty list of {id, label}")
+    known_categories = {c.id for c in categories}
+    for file, line, ticked_by in ticked_by_refs:
+        kind, _, cid = ticked_by.partition(":")
+        if not (ticked_by == TICKED_BY_TESTIMONY or (kind == "category" and cid in known_categories)):
+            r.fail(
+                file, line, f"'ticked_by' must be '{TICKED_BY_TESTIMONY}' or 'category:<id>' with an id from "
+                f"categories.yaml ({', '.join(sorted(known_categories))}), not {ticked_by!r}",
+            )
 
     # crisis
     words: tuple[str, ...] = ()

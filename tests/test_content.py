@@ -170,3 +170,34 @@ def test_telegram_language_code_picks_the_locale(tmp_path):
     assert content.for_language("en-US").code == "en"
     assert content.for_language("zh-hans").code == "zh-CN"
     assert content.for_language("fr").code == content.for_language(None).code == "zh-CN", "default for the rest"
+
+
+def test_law_plain_words_and_checklist_ticked_by_load_and_are_checked(broken):
+    lists = broken / "checklists.yaml"
+    lists.write_text(lists.read_text(encoding="utf-8").rstrip() + """
+  probe_kit:
+    title: 试
+    items:
+      - {id: own_account, text: 我写的经过, ticked_by: testimony}
+      - {id: statements, text: 亲友说明, ticked_by: category:witness}
+      - {id: plain, text: 手动打勾}
+""", encoding="utf-8")
+    law = broken / "law.yaml"
+    law.write_text(law.read_text(encoding="utf-8").rstrip() + """
+  probe_fact:
+    text: 《民法典》第1033条：不得侵扰他人的私人生活安宁。
+    plain: 没有你的同意，别人不能一再打扰你。
+    source: 《中华人民共和国民法典》
+    as_of: 2026-11-01
+    certainty: verified
+""", encoding="utf-8")
+    zh = load_content(broken.parent).locale("zh-CN")
+    assert zh.law["probe_fact"].plain == "没有你的同意，别人不能一再打扰你。"
+    assert [i.ticked_by for i in zh.checklists["probe_kit"].items] == ["testimony", "category:witness", None]
+
+    probe = "{id: statements, text: 亲友说明, ticked_by: category:witness}"
+    lists.write_text(lists.read_text(encoding="utf-8").replace(probe, probe.replace("witness", "wechat")), encoding="utf-8")
+    problems = problems_for(broken)
+    line = line_of(lists, "category:wechat")
+    assert any(p.startswith(f"{lists}:{line}:") and "ticked_by" in p for p in problems), problems
+    assert len([p for p in problems if "ticked_by" in p]) == 1, "testimony is a valid value"

@@ -57,7 +57,7 @@ async def test_receipt_category_note_and_export_hold_the_exact_bytes(term, tmp_p
     data = b"\x00\x01recording" + MARKER + bytes(range(256)) * 700  # > 2 chunks
     sha = hashlib.sha256(data).hexdigest()
     out = await say(term, f":audio {write(tmp_path, 'call.m4a', data)} 妈妈接到的电话")
-    assert "E-001" in out and sha[:16] in out and "UTC" in out
+    assert "E-001" in out and sha[:16] in out and "北京时间" in out
     out = await press(term, "催收电话录音")
     assert "E-001" in out
     await press(term, zh.msg("btn_add_note"))
