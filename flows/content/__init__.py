@@ -1,0 +1,141 @@
+"""Content: YAML per locale -> validated, typed, immutable objects.
+
+Every sentence a user reads comes from here. Loading is strict: all problems are collected and
+reported together as ``file:line: what is wrong`` so an operator can fix a file in one pass, and
+a malformed file is such a problem, never a traceback.
+
+    model.py     the frozen dataclasses the engine reads (Locale, Node, Step, ...)
+    tables.py    what the code asks of content by default: action names, message keys
+    yamlines.py  a safe YAML loader that remembers the line of every key and item
+    schema.py    Reader: typed accessors that report a problem instead of raising
+    limits.py    what a phone and Telegram accept: label widths, message length, HTML subset
+    sections.py  bot.yaml, law, checklists, categories, crisis, steps
+    messages.py  messages*.yaml, merged
+    nodes.py     nodes*.yaml
+    graph.py     references between nodes, reachability, dead ends
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flows.content.graph import check_graph
+from flows.content.limits import (
+    ALLOWED_TAGS,
+    MAX_LABEL_WIDTH,
+    MAX_ROW,
+    MAX_STEPS,
+    MAX_TEXT,
+    STEP_BAR_WIDTH,
+    html_problems,
+    label_width,
+    step_label_width,
+)
+from flows.content.messages import read_messages
+from flows.content.model import (
+    Button,
+    Category,
+    Checklist,
+    ChecklistItem,
+    Content,
+    LawFact,
+    Locale,
+    Node,
+    Step,
+)
+from flows.content.nodes import read_nodes
+from flows.content.schema import ID_RE, ITEM_ID_RE, Reader
+from flows.content.sections import (
+    ARTICLE_RE,
+    DATE_RE,
+    read_bot,
+    read_categories,
+    read_checklists,
+    read_crisis,
+    read_law,
+    read_steps,
+)
+from flows.content.tables import ACTIONS, FIXED_LABELS, MESSAGES, PLAIN_TEXT_MESSAGES
+from flows.errors import ContentError, Problem
+
+__all__ = [
+    "ACTIONS", "ALLOWED_TAGS", "ARTICLE_RE", "DATE_RE", "FIXED_LABELS", "ID_RE", "ITEM_ID_RE", "MAX_LABEL_WIDTH",
+    "MAX_ROW", "MAX_STEPS", "MAX_TEXT", "MESSAGES", "PLAIN_TEXT_MESSAGES", "STEP_BAR_WIDTH",
+    "Button", "Category", "Checklist", "ChecklistItem", "Content", "LawFact", "Locale", "Node", "Step",
+    "html_problems", "label_width", "load_content", "load_locale", "step_label_width",
+]
+
+
+def load_locale(
+    folder: Path,
+    *,
+    actions: frozenset[str] | None = None,
+    required_messages: Mapping[str, frozenset[str]] | None = None,
+    plain_text_messages: frozenset[str] | None = None,
+) -> tuple[Locale | None, list[Problem]]:
+    """One locale folder: the Locale, or None and every problem found."""
+    actions = ACTIONS if actions is None else frozenset(actions)
+    required = MESSAGES if required_messages is None else required_messages
+    plain = PLAIN_TEXT_MESSAGES if plain_text_messages is None else frozenset(plain_text_messages)
+    r = Reader(Path(folder))
+    bot = read_bot(r)
+    if bot is None:
+        return None, r.problems
+    before = len(r.problems)
+    law = read_law(r)
+    if len(r.problems) > before:  # a broken fact is missing from ``law``: do not report it again per node
+        r.incomplete.add("law")
+    before = len(r.problems)
+    checklists = read_checklists(r)
+    if len(r.problems) > before:
+        r.incomplete.add("checklists")
+    categories = read_categories(r)
+    words, crisis_text = read_crisis(r)
+    messages = read_messages(r, required, plain)
+    steps = read_steps(r)
+    found = read_nodes(r, law, checklists, actions, len(steps.steps) if steps.read else None)
+    check_graph(r, bot, steps, found)
+    if r.problems:
+        return None, r.problems
+    return Locale(
+        code=bot.code, name=bot.name, language_codes=bot.language_codes, start=bot.start, steps=steps.steps,
+        nodes=found.nodes, checklists=checklists, law=law, categories=categories, crisis_words=words,
+        crisis_text=crisis_text, messages=messages, tz=bot.tz, tz_label=bot.tz_label, plain_text=plain,
+    ), []
+
+
+def load_content(
+    root: Path,
+    *,
+    actions: frozenset[str] | None = None,
+    required_messages: Mapping[str, frozenset[str]] | None = None,
+    plain_text_messages: frozenset[str] | None = None,
+) -> Content:
+    """Load every locale folder under ``root``; raise ContentError listing every problem.
+
+    ``actions`` are the names buttons may call and ``required_messages`` the message keys the
+    code formats (each with the placeholders it supplies); ``plain_text_messages`` are keys not
+    sent as HTML. Each defaults to the tables in ``flows.content.tables``.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ContentError([Problem(str(root), 1, "content folder not found")])
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and (p / "bot.yaml").exists())
+    if not folders:
+        raise ContentError([Problem(str(root), 1, "no locale folder (expected e.g. zh-CN/bot.yaml)")])
+    locales: dict[str, Locale] = {}
+    problems: list[Problem] = []
+    for folder in folders:
+        loc, probs = load_locale(
+            folder, actions=actions, required_messages=required_messages, plain_text_messages=plain_text_messages
+        )
+        problems += probs
+        if loc:
+            if loc.code in locales:
+                problems.append(Problem(str(folder / "bot.yaml"), 1, f"locale '{loc.code}' is used by two folders"))
+            locales[loc.code] = loc
+    if problems:
+        raise ContentError(problems)
+    default = "zh-CN" if "zh-CN" in locales else next(iter(locales))
+    return Content(locales, default)
