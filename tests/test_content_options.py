@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from flows.content import ACTIONS, MESSAGES, Content, Locale, load_content
-from flows.engine import Engine
 from flows.errors import ContentError
 from flows.model import Case
+from flows.screens import render, steps_screen
 from tests.conftest import CONTENT_DIR
 
 
@@ -35,11 +35,17 @@ def problems(root: Path, **kwargs) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-def step_bar(content: Content, node: str) -> list[tuple[str, str]]:
-    """The last row of buttons under ``node``, as (label, callback data): the step bar."""
+def steps_list(content: Content) -> list[tuple[str, str]]:
+    """The steps screen (/menu's list of steps) as (label, callback data), without its back row."""
+    shown = steps_screen(content.locale("zh-CN"))
+    return [(row[0].label, row[0].data) for row in shown.buttons[:-1]]
+
+
+def step_moves(content: Content, node: str) -> list[str]:
+    """Where the step navigation under ``node`` leads: the callback data of its step buttons."""
     loc = content.locale("zh-CN")
-    msg = Engine(content).render(Case("c", 1, loc.code, node), loc)
-    return [(b.label, b.data) for b in msg.buttons[-1]]
+    shown = render(Case("c", 1, loc.code, node), loc)
+    return [b.data for row in shown.buttons for b in row if b.data.startswith("s|")]
 
 
 def load(root: Path, **kwargs) -> Locale:
@@ -75,24 +81,23 @@ def seven_steps(zh_dir: Path, sixth_short: str = "⑥回访") -> None:
     )
 
 
-def test_four_steps_make_a_four_button_step_bar_and_status(zh_dir):
+def test_four_steps_are_listed_and_the_last_has_no_next_step(zh_dir):
     four_steps(zh_dir)
     content = load_content(zh_dir.parent)
-    loc = content.locale("zh-CN")
-    assert [s.n for s in loc.steps] == [1, 2, 3, 4]
-    assert step_bar(content, "sue") == [("①停还", "s|1"), ("②存证", "s|2"), ("③投诉", "s|3"), ("④报警", "s|4")]
-    status = Engine(content).status(Case("c", 1, "zh-CN", "sue"), loc, 0)
-    assert re.findall(r"^(\d)\. ", status.text, re.MULTILINE) == ["1", "2", "3", "4"]
+    assert steps_list(content) == [("1. 停止恐慌还款", "s|1"), ("2. 保存证据", "s|2"), ("3. 向监管投诉", "s|3"),
+                                   ("4. 报警", "s|4")]
+    assert step_moves(content, "sue") == ["s|3"], "step 4 is the last: back to 3, no next"
+    assert content.locale("zh-CN").nodes["sue"].step == 4
 
 
-def test_seven_steps_make_a_seven_button_step_bar(zh_dir):
+def test_seven_steps_are_listed_and_walked_in_order(zh_dir):
     seven_steps(zh_dir)
     content = load_content(zh_dir.parent)
     loc = content.locale("zh-CN")
     assert [s.short for s in loc.steps][-2:] == ["⑥回访", "⑦结案"]
-    bar = step_bar(content, "close")
-    assert len(bar) == 7 and bar[-1] == ("⑦结案", "s|7")
-    assert loc.nodes["close"].step == 7
+    assert steps_list(content)[-2:] == [("6. 回访", "s|6"), ("7. 结案", "s|7")] and len(steps_list(content)) == 7
+    assert step_moves(content, "follow_up") == ["s|5", "s|7"]
+    assert step_moves(content, "close") == ["s|6"]
 
 
 def test_the_step_bar_must_fit_one_row_whatever_the_number_of_steps(zh_dir, tmp_path):
@@ -150,13 +155,13 @@ def test_the_code_says_which_messages_and_actions_exist(zh_dir):
                for p in problems(zh_dir.parent, required_messages=required))
 
     (zh_dir / "messages_language.yaml").write_text("messages:\n  language_chosen: 好的，现在用{name}。\n", encoding="utf-8")
-    edit(zh_dir / "nodes.yaml", "{label: 帮助, action: help}", "{label: 语言, action: language}")
-    assert any("unknown action 'language'" in p for p in problems(zh_dir.parent, required_messages=required))
+    edit(zh_dir / "nodes.yaml", "{label: 帮助, action: help}", "{label: 案卷, action: case_file}")
+    assert any("unknown action 'case_file'" in p for p in problems(zh_dir.parent, required_messages=required))
 
-    loc = load(zh_dir.parent, required_messages=required, actions=ACTIONS | {"language"})
+    loc = load(zh_dir.parent, required_messages=required, actions=ACTIONS | {"case_file"})
     assert loc.msg("language_chosen", name="<中文>") == "好的，现在用&lt;中文&gt;。"
-    assert any(b.action == "language" for row in loc.nodes["welcome"].buttons for b in row)
-    plain = load(zh_dir.parent, required_messages=required, actions=ACTIONS | {"language"},
+    assert any(b.action == "case_file" for row in loc.nodes["welcome"].buttons for b in row)
+    plain = load(zh_dir.parent, required_messages=required, actions=ACTIONS | {"case_file"},
                  plain_text_messages=frozenset({"language_chosen"}))
     assert plain.msg("language_chosen", name="<中文>") == "好的，现在用<中文>。"
 
@@ -175,8 +180,14 @@ def test_the_locale_carries_its_clock(content, zh_dir):
     assert loc.tz.utcoffset(None) == -timedelta(hours=3, minutes=30) and loc.tz_label == "Newfoundland"
 
 
-def test_nodes_carry_the_phrases_people_type(zh_dir):
-    edit(zh_dir / "nodes_step1.yaml", "  verify_debt:\n", "  verify_debt:\n    phrases: [欠多少钱, 怎么核对欠款]\n")
+def test_nodes_carry_the_phrases_people_type_from_the_node_and_from_phrases_yaml(zh_dir):
+    edit(zh_dir / "nodes_step1.yaml", "  verify_debt:\n", "  verify_debt:\n    phrases: [欠多少钱, 核对欠款]\n")
     loc = load(zh_dir.parent)
-    assert loc.nodes["verify_debt"].phrases == ("欠多少钱", "怎么核对欠款")
-    assert loc.nodes["stop_paying"].phrases == ()
+    said = loc.nodes["verify_debt"].phrases
+    assert said[:2] == ("欠多少钱", "核对欠款") and "到底欠多少" in said, "the node's own first, then phrases.yaml's"
+    assert said.count("核对欠款") == 1, "written in both places, kept once"
+
+    (zh_dir / "phrases.yaml").unlink()
+    loc = load(zh_dir.parent)
+    assert loc.nodes["verify_debt"].phrases == ("欠多少钱", "核对欠款")
+    assert loc.nodes["stop_paying"].phrases == (), "no phrases anywhere: an empty tuple"

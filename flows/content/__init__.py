@@ -12,6 +12,7 @@ a malformed file is such a problem, never a traceback.
     sections.py  bot.yaml, law, checklists, categories, crisis, steps
     messages.py  messages*.yaml, merged
     nodes.py     nodes*.yaml
+    phrases.py   phrases.yaml (optional): what people type, per node, for the free-text matcher
     graph.py     references between nodes, reachability, dead ends
 """
 
@@ -45,6 +46,7 @@ from flows.content.model import (
     Step,
 )
 from flows.content.nodes import read_nodes
+from flows.content.phrases import read_phrases
 from flows.content.schema import ID_RE, ITEM_ID_RE, Reader
 from flows.content.sections import (
     ARTICLE_RE,
@@ -82,26 +84,24 @@ def load_locale(
     bot = read_bot(r)
     if bot is None:
         return None, r.problems
-    before = len(r.problems)
-    law = read_law(r)
-    if len(r.problems) > before:  # a broken fact is missing from ``law``: do not report it again per node
-        r.incomplete.add("law")
-    before = len(r.problems)
-    checklists = read_checklists(r)
-    if len(r.problems) > before:
-        r.incomplete.add("checklists")
+    with r.section("law"):  # a broken fact is missing from ``law``: not reported again per node
+        law = read_law(r)
+    with r.section("checklists"):
+        checklists = read_checklists(r)
     categories = read_categories(r)
-    words, crisis_text = read_crisis(r)
+    crisis = read_crisis(r)
     messages = read_messages(r, required, plain)
     steps = read_steps(r)
     found = read_nodes(r, law, checklists, actions, len(steps.steps) if steps.read else None)
+    read_phrases(r, found)
     check_graph(r, bot, steps, found)
     if r.problems:
         return None, r.problems
     return Locale(
         code=bot.code, name=bot.name, language_codes=bot.language_codes, start=bot.start, steps=steps.steps,
-        nodes=found.nodes, checklists=checklists, law=law, categories=categories, crisis_words=words,
-        crisis_text=crisis_text, messages=messages, tz=bot.tz, tz_label=bot.tz_label, plain_text=plain,
+        nodes=found.nodes, checklists=checklists, law=law, categories=categories, crisis_words=crisis.words,
+        crisis_text=crisis.text, messages=messages, tz=bot.tz, tz_label=bot.tz_label, plain_text=plain,
+        crisis_exceptions=crisis.exceptions,
     ), []
 
 

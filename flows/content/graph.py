@@ -26,9 +26,11 @@ def check_graph(r: Reader, bot: Bot, steps: Steps, found: Nodes) -> None:
         if st.node and st.node not in found.where:
             r.fail(steps.file, steps.line, f"step {st.n} starts at unknown node '{st.node}'")
     for phrase, owners in found.phrases.items():
+        first, f0, l0 = owners[0]
+        reported = {first}
         for nid, file, line in owners[1:]:
-            first, f0, l0 = owners[0]
-            if nid != first:
+            if nid not in reported:
+                reported.add(nid)
                 r.fail(file, line, f"node '{nid}': phrase {phrase!r} also leads to node '{first}' ({f0}:{l0}); "
                                    "a phrase must lead to one place")
     if not bot.start:

@@ -88,6 +88,7 @@ class Locale:
     tz: tzinfo  # the clock users read times in (a fixed UTC offset from bot.yaml)
     tz_label: str  # what that clock is called, e.g. 北京时间
     plain_text: frozenset[str] = field(default=PLAIN_TEXT_MESSAGES, repr=False)  # keys not sent as HTML
+    crisis_exceptions: tuple[str, ...] = ()  # crisis.yaml ``except``: phrases that only look like distress
 
     def msg(self, key: str, **values: Any) -> str:
         """The sentence under ``key`` with ``values`` filled in (values are escaped for HTML)."""

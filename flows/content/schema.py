@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,14 @@ class Reader:
 
     def fail(self, file: str, line: int, message: str) -> None:
         self.problems.append(Problem(file, line, message))
+
+    @contextmanager
+    def section(self, key: str) -> Iterator[None]:
+        """Mark ``key`` incomplete if anything inside the block was reported."""
+        before = len(self.problems)
+        yield
+        if len(self.problems) > before:
+            self.incomplete.add(key)
 
     # ------------------------------------------------------------------ files
 
@@ -168,7 +177,8 @@ class Reader:
 
     def strings(self, file: str, obj: Any, key: str, expected: str, *, what: str = "",
                 required: bool = False) -> tuple[str, ...]:
-        """A list of non-empty texts under ``key``; each bad item is reported at its own line."""
+        """A list of non-empty texts under ``key``; each bad item is reported at its own line.
+        A whole number is taken as written (a hotline such as 12378 is a fine phrase)."""
         items = self.seq(file, obj, key, expected, what=what, required=required)
         if items is None:
             return ()
@@ -177,6 +187,8 @@ class Reader:
             self.fail(file, line_of(obj, key), f"{at} must not be empty ({expected})")
         out = []
         for i, x in enumerate(items):
+            if isinstance(x, int) and not isinstance(x, bool):
+                x = str(x)
             if not isinstance(x, str) or not x.strip():
                 found = "empty text" if isinstance(x, str) else kind(x)
                 self.fail(file, line_of(items, i), f"{at}: item {i + 1} must be text, not {found}")

@@ -31,7 +31,7 @@ LAW_KEYS = ("text", "source", "as_of", "certainty")
 CHECKLIST_KEYS = ("title", "items")
 ITEM_KEYS = ("id", "text")
 CATEGORY_KEYS = ("id", "label")
-CRISIS_KEYS = ("words", "text")
+CRISIS_KEYS = ("words", "except", "text")
 STEP_KEYS = ("n", "title", "short", "node")
 
 
@@ -164,17 +164,25 @@ def read_categories(r: Reader) -> tuple[Category, ...]:
     return tuple(categories)
 
 
-def read_crisis(r: Reader) -> tuple[tuple[str, ...], str]:
+@dataclass(frozen=True)
+class Crisis:
     words: tuple[str, ...] = ()
-    text = ""
+    exceptions: tuple[str, ...] = ()  # phrases that contain a word but are not distress ("想死你了")
+    text: str = ""
+
+
+def read_crisis(r: Reader) -> Crisis:
+    crisis = Crisis()
     for file, data in r.files("crisis.yaml", "crisis"):
         c = r.entry(file, data, "crisis", "'crisis'", CRISIS_KEYS)
         if c is None:
             continue
         words = r.strings(file, c, "words", "a non-empty list of phrases", what="crisis", required=True)
+        exceptions = r.strings(file, c, "except", "a list of phrases that are not distress", what="crisis")
         text = r.string(file, c, "text", what="crisis")
         r.html(file, line_of(c, "text"), "crisis text", text)
-    return words, text
+        crisis = Crisis(words, exceptions, text)
+    return crisis
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,6 @@ def line_of(obj: Any, key: Any = None, default: int = 1) -> int:
     return getattr(obj, "line", default)
 
 
-_line = line_of  # the old private name
-
 
 class YamlProblem(Exception):
     """A file could not be read as YAML; ``line`` and ``message`` say where and why."""
