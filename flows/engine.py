@@ -76,6 +76,13 @@ def required_messages(features: Iterable[Feature] = FEATURES, extra: Mapping[str
     return out
 
 
+def code_tables(features: tuple[Feature, ...] = FEATURES) -> tuple[frozenset[str], dict[str, frozenset[str]], frozenset[str]]:
+    """What the code asks of content: the command names buttons may call (``action:``), the
+    message keys it formats with their placeholders, and the keys sent as plain text."""
+    plain = frozenset(k for f in features for k in f.plain_messages)
+    return frozenset(command_names(features)), required_messages(features), plain
+
+
 class Engine:
     def __init__(self, content: Content, *, features: tuple[Feature, ...] = FEATURES, quota_bytes: int = 1024**3,
                  download_limit_mb: int | None = PUBLIC_DOWNLOAD_LIMIT_MB):

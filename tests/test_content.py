@@ -11,10 +11,13 @@ import pytest
 
 from flows.screens import render
 from flows.features.evidence import receipt
-from flows.content import MAX_LABEL_WIDTH, MESSAGES, PLAIN_TEXT_MESSAGES, html_problems, label_width, load_content
+from flows.content import MAX_LABEL_WIDTH, html_problems, label_width, load_content
+from flows.engine import code_tables
 from flows.errors import ContentError
 from flows.model import Btn, Case, EvidenceItem
 from tests.conftest import CONTENT_DIR, ROOT
+
+ACTIONS, MESSAGES, PLAIN_TEXT_MESSAGES = code_tables()
 
 
 def walk(engine, loc):

@@ -172,7 +172,7 @@ async def test_evidence_list_in_chinese_and_times_in_the_locale_zone(term, tmp_p
     files = one_zip(tmp_path)
     text = ExportText.from_locale(zh)
     people = list(csv.reader(io.StringIO(files[zh.msg("export_list_file")].decode("utf-8-sig"))))
-    assert people[0] == ["序号", "类别", "说明", "原文件名", "附言", "数字指纹 SHA-256", "接收时间（UTC+08:00）"]
+    assert people[0] == ["序号", "类别", "说明", "原文件名", "附言", "数字指纹 SHA-256", f"接收时间（{zh.tz_label}）"]
     (item,) = await storage.evidence(await case_of(term))
     assert people[1] == ["E-001", zh.categories[0].label, "三月收到", "通知书.pdf", "他们寄来的", item.sha256,
                          f"{item.received_at.astimezone(timezone(timedelta(hours=8))):%Y-%m-%d %H:%M:%S}"]
@@ -184,7 +184,7 @@ async def test_evidence_list_in_chinese_and_times_in_the_locale_zone(term, tmp_p
     local = text.local(item.received_at)
     assert info.date_time[:5] == (local.year, local.month, local.day, local.hour, local.minute)
     assert info.date_time[0] != 1980
-    assert "UTC+08:00" in files["README.txt"].decode()
+    assert zh.tz_label in files["README.txt"].decode()
 
 
 # ----------------------------------------------------------------------------- D: formula injection
