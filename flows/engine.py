@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from transitions import Machine, MachineError
 
 from flows.content import Content, Locale
 from flows.feature import Feature, Route, Stale, Turn
 from flows.features import FEATURES
-from flows.features.navigation import unexpected_text, unknown_command
+from flows.features.navigation import unknown_command
+from flows.listen import Crisis
 from flows.model import Awaiting, Case, CaseStore, Command, Event, Message, Press, Reply, Text, Toast, Upload, UploadFailed, said
 from flows.screens import MESSAGES as SCREEN_MESSAGES
 from flows.screens import continue_row, render
@@ -46,6 +47,8 @@ def build_machine(locale: Locale) -> Machine:
                     transitions.append({"trigger": f"to:{b.go}", "source": node.id, "dest": b.go})
     for st in locale.steps:
         transitions.append({"trigger": f"step:{st.n}", "source": "*", "dest": st.node})
+    for nid in locale.nodes:  # free text understood as a question this node answers
+        transitions.append({"trigger": f"jump:{nid}", "source": "*", "dest": nid})
     transitions.append({"trigger": "restart", "source": "*", "dest": locale.start})
     return Machine(model=None, states=list(locale.nodes), transitions=transitions, initial=locale.start,
                    auto_transitions=False, ignore_invalid_triggers=False)
@@ -60,6 +63,13 @@ def _table(features: Iterable[Feature], pick: Callable[[Feature], Mapping]) -> d
                 raise ValueError(f"{f.name}: {name!r} is already taken by another feature")
             out[name] = value
     return out
+
+
+def _one(features: Iterable[Feature], hook: str) -> Feature:
+    found = [f for f in features if getattr(f, hook)]
+    if len(found) != 1:
+        raise ValueError(f"exactly one feature must provide {hook!r}, not {[f.name for f in found]}")
+    return found[0]
 
 
 def command_names(features: Iterable[Feature] = FEATURES) -> tuple[str, ...]:
@@ -93,11 +103,13 @@ class Engine:
         self.commands: dict[str, Callable[[Turn], Awaitable[list[Reply]]]] = _table(features, lambda f: f.commands)
         self.routes: dict[str, Route] = _table(features, lambda f: f.buttons)
         self.texts = _table(features, lambda f: f.texts)
-        uploads = [f for f in features if f.uploads]
-        if len(uploads) != 1:
-            raise ValueError("exactly one feature must take uploads")
-        self.uploads = uploads[0]
+        self.uploads = _one(features, "uploads")
+        self.listening = _one(features, "free_text")
         self.machines = {code: build_machine(loc) for code, loc in content.locales.items()}
+        self.crisis = {code: Crisis(loc.crisis_words, loc.crisis_exceptions) for code, loc in content.locales.items()}
+        self.prepared: dict[str, dict[str, Any]] = {
+            f.name: {code: f.prepare(loc) for code, loc in content.locales.items()} for f in features if f.prepare
+        }
 
     # ------------------------------------------------------------------ for adapters
 
@@ -119,7 +131,7 @@ class Engine:
             case.node = loc.start
         turn = Turn(self, case, loc, store)
         words = said(event)
-        if words and loc.is_crisis(words):
+        if words and self.crisis[loc.code](words):
             return await self._crisis(turn, event)
         if isinstance(event, Command):
             case.awaiting = None  # any command leaves a text mode
@@ -175,7 +187,8 @@ class Engine:
 
     async def free_text(self, turn: Turn, text: str) -> list[Reply]:
         """Typed text nobody asked for: answered, never refused."""
-        return await unexpected_text(turn)
+        assert self.listening.free_text is not None
+        return await self.listening.free_text(turn, text)
 
     # ------------------------------------------------------------------ the state machine
 

@@ -52,6 +52,10 @@ class Turn:
     def quota_bytes(self) -> int:
         return self.engine.quota_bytes
 
+    def prepared(self, feature: str) -> Any:
+        """What ``feature``'s ``prepare`` built for this locale at start."""
+        return self.engine.prepared[feature][self.loc.code]
+
 
 class Id(str):
     """An argument that names something (a node, a category, a locale): letters, digits, _ . -"""
@@ -96,5 +100,7 @@ class Feature:
     texts: Mapping[str, Callable[[Turn, Awaiting, str], Awaitable[list[Reply]]]] = field(default_factory=dict)
     uploads: Callable[[Turn, Upload], Awaitable[list[Reply]]] | None = None
     upload_failed: Callable[[Turn, UploadFailed], Awaitable[list[Reply]]] | None = None
+    free_text: Callable[[Turn, str], Awaitable[list[Reply]]] | None = None
+    prepare: Callable[[Locale], Any] | None = None
     messages: Mapping[str, frozenset[str]] = field(default_factory=dict)
     plain_messages: frozenset[str] = frozenset()  # sent as plain text, not HTML

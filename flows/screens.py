@@ -13,7 +13,8 @@ MESSAGES = messages({
     "law_header": "", "law_line": "plain text source as_of", "law_plain": "plain", "checklist_hint": "", "disclaimer": "",
     "checklist_header": "title done total", "steps_header": "count",
     "btn_checklist": "done total", "btn_law": "", "btn_back": "", "btn_prev_step": "", "btn_next_step": "",
-    "btn_steps": "", "btn_continue": "", "stale_button": "", "error": "", "group_chat": "",
+    "btn_steps": "", "btn_continue": "",
+    "size_bytes": "n", "size_kb": "n", "size_mb": "n", "size_gb": "n", "stale_button": "", "error": "", "group_chat": "",
     # the adapters' own lines (Telegram's journal and flood notices, the terminal chat)
     "journal_trouble": "", "flood": "",
     "crisis_not_saved": "", "crisis_file_kept": "", "crisis_followup": "",
@@ -33,14 +34,15 @@ def local_time(loc: Locale, t: datetime, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return t.astimezone(local_tz(loc)).strftime(fmt)
 
 
-def human_size(n: float) -> str:
+def human_size(loc: Locale, n: float) -> str:
+    """98 字节, 1.5 KB, 12.0 MB: the unit's words from content."""
     if n < 1024:
-        return f"{n:.0f} B"
-    for unit in ("KB", "MB", "GB"):
+        return loc.msg("size_bytes", n=f"{n:.0f}")
+    for unit in ("kb", "mb", "gb"):
         n /= 1024
-        if n < 1024 or unit == "GB":
+        if n < 1024 or unit == "gb":
             break
-    return f"{n:.1f} {unit}"
+    return loc.msg(f"size_{unit}", n=f"{n:.1f}")
 
 
 def continue_row(loc: Locale) -> Keyboard:

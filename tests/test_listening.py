@@ -62,3 +62,62 @@ async def test_a_command_leaves_testimony_mode(bot, fake, zh):
     user.send("/evidence")
     *_, listing = await user.wait_for_messages(2)
     assert "E-001" not in listing.text
+
+
+TYPED = [  # what a frightened person types -> the screen that answers it
+    ("他们给我妈发消息了怎么办", "right_now"),
+    ("我是不是要马上还钱", "stop_paying"),
+    ("年化36%合法吗", "interest_caps"),
+    ("我想报警", "police"),
+    ("派出所不给立案怎么办", "police_refused"),
+    ("怎么投诉这个平台", "complain"),
+    ("我要起诉他们", "sue"),
+    ("截图怎么发给你", "evidence_how"),
+    ("我是他妈妈，催收打到我这里了", "relatives"),
+    ("报案的时候该怎么说", "police_statement"),
+    ("去哪个法院起诉", "sue_court"),
+    ("怎么核对我到底欠多少", "verify_debt"),
+]
+
+
+async def test_what_people_type_lands_on_the_screen_that_answers_it(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    missed = []
+    for text, node in TYPED:
+        user.send(text)
+        (reply,) = await user.wait_for_messages(1)
+        title = zh.nodes[node].title
+        understood = zh.msg("listen_understood", title=title).replace("<b>", "").replace("</b>", "")
+        offered = f"j|{node}" in [b.data for row in reply.buttons for b in row]
+        if not (reply.text.startswith(understood) or offered):
+            missed.append((text, node, reply.text[:30]))
+    assert not missed, missed
+    assert not any(zh.messages["listen_none"][:8] in m.raw_text for m in user.history)
+
+
+async def test_greetings_and_thanks_get_a_human_answer(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    user.send("你好")
+    (hello,) = await user.wait_for_messages(1)
+    assert hello.raw_text == zh.msg("listen_greeting", title=zh.nodes[zh.start].title)
+    user.send("谢谢你")
+    (thanks,) = await user.wait_for_messages(1)
+    assert thanks.raw_text == zh.msg("listen_thanks")
+
+
+async def test_saving_an_account_and_filing_a_witness_statement_tick_their_items(bot, fake, zh):
+    user = fake.user(USER, language_code="zh")
+    user.send("/testimony")
+    await user.wait_for_messages(1)
+    user.send("10月起他们给我爸妈和领导打电话")
+    await user.wait_for_messages(2)
+    user.send_document(b"mother's screenshots", "mum.png")
+    (receipt,) = await user.wait_for_messages(1)
+    user.press(receipt, next(c.label for c in zh.categories if c.id == "witness"))
+    await user.wait_for_messages(1)
+    user.send("/status")
+    (status,) = await user.wait_for_messages(1)
+    kit = zh.checklists[zh.nodes["save_evidence"].checklist]
+    by_trigger = [i for i in kit.items if i.ticked_by in ("testimony", "category:witness", "category:testimony")]
+    line = next(l for l in status.text.splitlines() if zh.steps[1].title in l)
+    assert f"{len(by_trigger)}/{len(kit.items)}" in line, line

@@ -102,7 +102,7 @@ def load_locale(
     messages = read_messages(r, required, plain)
     steps = read_steps(r)
     found = read_nodes(r, law, checklists, actions, len(steps.steps) if steps.read else None)
-    read_phrases(r, found)
+    vocabulary = read_phrases(r, found)
     check_graph(r, bot, steps, found)
     if r.problems:
         return None, r.problems
@@ -110,7 +110,7 @@ def load_locale(
         code=bot.code, name=bot.name, language_codes=bot.language_codes, start=bot.start, steps=steps.steps,
         nodes=found.nodes, checklists=checklists, law=law, categories=categories, crisis_words=crisis.words,
         crisis_text=crisis.text, messages=messages, tz=bot.tz, tz_label=bot.tz_label, plain_text=plain,
-        crisis_exceptions=crisis.exceptions,
+        crisis_exceptions=crisis.exceptions, vocabulary=vocabulary,
     ), []
 
 

@@ -73,6 +73,16 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """phrases.yaml's word lists for the free-text matcher (flows/listen.py)."""
+
+    greeting: tuple[str, ...] = ()
+    thanks: tuple[str, ...] = ()
+    filler: tuple[str, ...] = ()
+    same: tuple[tuple[str, ...], ...] = ()  # groups of words that mean the same; the first stands for all
+
+
+@dataclass(frozen=True)
 class Locale:
     code: str
     name: str
@@ -90,6 +100,7 @@ class Locale:
     tz_label: str  # what that clock is called, e.g. 北京时间
     plain_text: frozenset[str] = field(default=frozenset(), repr=False)  # keys not sent as HTML
     crisis_exceptions: tuple[str, ...] = ()  # crisis.yaml ``except``: phrases that only look like distress
+    vocabulary: Vocabulary = field(default_factory=Vocabulary, repr=False)
 
     def msg(self, key: str, **values: Any) -> str:
         """The sentence under ``key`` with ``values`` filled in (values are escaped for HTML)."""
@@ -100,9 +111,6 @@ class Locale:
 
     def category(self, cid: str | None) -> Category | None:
         return next((c for c in self.categories if c.id == cid), None)
-
-    def is_crisis(self, text: str) -> bool:
-        return any(w in text for w in self.crisis_words)
 
 
 @dataclass(frozen=True)

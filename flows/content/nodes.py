@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flows.content.limits import MAX_LABEL_WIDTH, MAX_ROW, MAX_STEPS, MAX_TITLE_WIDTH
+from flows.content.limits import MAX_LABEL_WIDTH, MAX_ROW, MAX_STEPS, MAX_TITLE_WIDTH, html_problems
 from flows.content.model import Button, Checklist, LawFact, Node
 from flows.content.schema import Reader, kind
 from flows.content.yamlines import LineList, LineMap, line_of
 
+MAX_SCREEN_TEXT = 600  # characters of a node's body, as Telegram counts them
+MAX_SCREEN_BUTTONS = 8
 NODE_KEYS = ("title", "text", "step", "law", "checklist", "buttons", "nav", "phrases")
 BUTTON_KEYS = ("label", "go", "action")
 
@@ -103,7 +105,25 @@ def _read_node(
         out.phrases.setdefault(p, []).append((nid, file, line_of(n, "phrases")))
 
     rows = _read_buttons(r, file, n, nid, actions, out)
+    _check_screen(r, file, n, what, text, rows, checklist, lawrefs, nav, step, steps)
     return Node(nid, title, text, step, lawrefs, checklist, rows, nav, phrases)
+
+
+def _check_screen(r: Reader, file: str, n: LineMap, what: str, text: str, rows: tuple, checklist: str | None,
+                  lawrefs: tuple[str, ...], nav: bool, step: int | None, steps: int | None) -> None:
+    """What a phone shows must fit it: the body at most MAX_SCREEN_TEXT characters, and the
+    node's buttons plus the ones the engine adds (checklist, law, the navigation row of up to
+    three) at most MAX_SCREEN_BUTTONS."""
+    _, visible = html_problems(text)
+    if visible > MAX_SCREEN_TEXT:
+        r.fail(file, line_of(n, "text"), f"{what} text is {visible} characters; a phone screen holds "
+                                         f"{MAX_SCREEN_TEXT}: split it into two nodes or add a 更多 button")
+    moves = (step is not None and step > 1) + (step is not None and step < (steps or 0))  # previous, next step
+    added = bool(checklist) + bool(lawrefs) + ((1 + moves) if nav else 0)
+    total = sum(len(row) for row in rows) + added
+    if total > MAX_SCREEN_BUTTONS:
+        r.fail(file, line_of(n, "buttons"), f"{what} would show {total} buttons ({added} added by the bot: "
+                                            f"checklist, law, navigation); at most {MAX_SCREEN_BUTTONS} fit a phone")
 
 
 def _read_buttons(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from flows.content.model import Vocabulary
 from flows.content.nodes import Nodes
 from flows.content.schema import Reader, kind
 from flows.content.yamlines import LineList, line_of
@@ -22,18 +23,21 @@ def _word(w: object) -> bool:
     return (isinstance(w, str) and bool(w.strip())) or (isinstance(w, int) and not isinstance(w, bool))
 
 
-def read_phrases(r: Reader, found: Nodes) -> None:
-    """Add phrases.yaml's phrases to the nodes they name (in ``found``), reporting bad shapes."""
+def read_phrases(r: Reader, found: Nodes) -> Vocabulary:
+    """Add phrases.yaml's phrases to the nodes they name (in ``found``), reporting bad shapes;
+    return its word lists."""
+    vocabulary = Vocabulary()
     if not (r.folder / "phrases.yaml").exists():
-        return
+        return vocabulary
     for file, data in r.files("phrases.yaml", "phrases", PHRASES_KEYS):
-        for key in WORD_LISTS:
-            r.strings(file, data, key, "a list of words")
+        words = {key: r.strings(file, data, key, "a list of words") for key in WORD_LISTS}
         groups = r.seq(file, data, "same", "a list of groups like [怎么, 咋, 如何]", required=False)
         for i, group in enumerate(groups or []):
             if not isinstance(group, LineList) or len(group) < 2 or not all(_word(w) for w in group):
                 shown = kind(group) if not isinstance(group, LineList) else f"[{', '.join(map(str, group))}]"
                 r.fail(file, line_of(groups, i), f"'same': group {i + 1} must list two or more words, not {shown}")
+        same = tuple(tuple(str(w) for w in g) for g in groups or [] if isinstance(g, LineList) and len(g) > 1)
+        vocabulary = Vocabulary(words["greeting"], words["thanks"], words["filler"], same)
         table = r.mapping(file, data, "phrases", "a mapping of node id -> list of phrases")
         for nid in table or {}:
             line = line_of(table, nid)
@@ -47,3 +51,4 @@ def read_phrases(r: Reader, found: Nodes) -> None:
             node = found.nodes.get(str(nid))
             if node is not None:
                 found.nodes[node.id] = replace(node, phrases=tuple(dict.fromkeys(node.phrases + said)))
+    return vocabulary

@@ -28,6 +28,7 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 OFFSET_RE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 BOT_KEYS = ("locale", "name", "language_codes", "start", "timezone", "timezone_label")
 LAW_KEYS = ("text", "source", "as_of", "certainty", "plain")
+MAX_CHECKLIST_ITEMS = 7  # one button each, plus "back": 8 buttons, what a phone screen holds
 TICKED_BY_TESTIMONY = "testimony"  # a checklist item ticked when the person saves a written account
 CHECKLIST_KEYS = ("title", "items")
 ITEM_KEYS = ("id", "text", "ticked_by")
@@ -128,6 +129,9 @@ def read_checklists(r: Reader) -> dict[str, Checklist]:
             raw = r.seq(file, c, "items", "a non-empty list of {id, text}", what=what)
             if raw is not None and not raw:
                 r.fail(file, line_of(c, "items"), f"{what}: 'items' is empty (a checklist needs at least one)")
+            if raw is not None and len(raw) > MAX_CHECKLIST_ITEMS:
+                r.fail(file, line_of(c, "items"), f"{what} has {len(raw)} items; at most {MAX_CHECKLIST_ITEMS} fit one "
+                       "screen with its back button (split it, or move some into the node's text)")
             items, seen = [], set()
             for i, _ in enumerate(raw or []):
                 iwhat = f"{what}: item {i + 1}"

@@ -4,6 +4,8 @@ order listed here)."""
 from __future__ import annotations
 
 from flows.feature import Feature
-from flows.features import evidence, export, language, navigation
+from flows.features import evidence, export, language, listening, navigation
 
-FEATURES: tuple[Feature, ...] = (navigation.FEATURE, evidence.FEATURE, export.FEATURE, language.FEATURE)
+FEATURES: tuple[Feature, ...] = (
+    navigation.FEATURE, listening.FEATURE, evidence.FEATURE, export.FEATURE, language.FEATURE,
+)

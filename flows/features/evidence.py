@@ -19,9 +19,15 @@ from flows.model import Awaiting, Btn, EvidenceItem, FileProblem, Keyboard, Mess
 from flows.screens import continue_row, human_size, local_time, render
 
 PAGE_SIZE = 8
-NOTE_PREVIEW = 1000  # characters of a note shown in an item's view (all of it is in the export)
+NOTE_PREVIEW = 200  # characters of a note or caption shown in an item's view (all of it is in the export)
 PUBLIC_DOWNLOAD_LIMIT_MB = 20
+TESTIMONY = "testimony"  # the category a written account is filed under, if content has it
 KINDS = ("photo", "document", "voice", "audio", "video", "video_note", "testimony")
+
+
+def shorten(text: str, limit: int = NOTE_PREVIEW) -> str:
+    """A long note or caption is shortened in the item view (whole in the export)."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def label(no: int) -> str:
@@ -34,7 +40,7 @@ def item_text(loc: Locale, item: EvidenceItem) -> dict[str, Any]:
         "no": item.label,
         "kind": loc.msg(f"evidence_kind_{item.kind}"),
         "category": cat.label if cat else loc.msg("evidence_uncategorised"),
-        "size": human_size(item.size),
+        "size": human_size(loc, item.size),
         "time_utc": item.received_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
         "time_beijing": local_time(loc, item.received_at),
         "sha_short": item.sha256[:16] + "…",
@@ -53,6 +59,15 @@ def category_buttons(loc: Locale, no: int) -> Keyboard:
 
 def receipt(loc: Locale, item: EvidenceItem) -> Message:
     return Message(loc.msg("evidence_receipt", **item_text(loc, item)), category_buttons(loc, item.no))
+
+
+def auto_tick(turn: Turn, trigger: str) -> None:
+    """Tick the checklist items content says ``trigger`` does (``ticked_by``): saving an
+    account ticks "write down what happened", filing a relative's statement ticks theirs."""
+    for checklist in turn.loc.checklists.values():
+        for item in checklist.items:
+            if item.ticked_by == trigger:
+                turn.case.ticks.add(f"{checklist.id}:{item.id}")
 
 
 def cancel_row(loc: Locale) -> Keyboard:
@@ -109,6 +124,11 @@ async def save_testimony(turn: Turn, awaiting: Awaiting, text: str) -> list[Repl
     item, duplicate = await turn.store.evidence_add_text(turn.case, text)
     if duplicate:
         return [Message(loc.msg("evidence_duplicate", no=item.label), continue_row(loc))]
+    auto_tick(turn, "testimony")
+    if loc.category(TESTIMONY) and await turn.store.evidence_set_category(turn.case, item.no, TESTIMONY):
+        auto_tick(turn, f"category:{TESTIMONY}")
+        return [Message(loc.msg("evidence_testimony_saved", no=item.label)),
+                Message(loc.msg("evidence_receipt", **item_text(loc, item)), continue_row(loc))]
     turn.case.awaiting = Awaiting("category", item.no)
     return [Message(loc.msg("evidence_testimony_saved", no=item.label)), receipt(loc, item)]
 
@@ -174,6 +194,7 @@ async def set_category(turn: Turn, no: int, cat: str) -> list[Reply]:
     category = loc.category(cat)
     if category is None or not await turn.store.evidence_set_category(turn.case, no, cat):
         raise Stale(cat)
+    auto_tick(turn, f"category:{cat}")
     return [Toast(category.label), Message(loc.msg("evidence_category_saved", no=label(no), category=category.label), ((
         Btn(loc.msg("btn_add_note"), f"n|{no}"), Btn(loc.msg("btn_skip_note"), "h|")),))]
 
@@ -189,10 +210,9 @@ async def open_item(turn: Turn, no: int) -> list[Reply]:
     item = await turn.store.evidence_get(turn.case, no)
     if item is None:
         return _not_found(turn, no)
-    note = item.note or loc.msg("evidence_no_note")
-    if len(note) > NOTE_PREVIEW:  # a long note would push the message past Telegram's limit
-        note = note[:NOTE_PREVIEW] + "…"
-    return [Toast(""), Message(loc.msg("evidence_item", note=note, **item_text(loc, item)), (
+    note = shorten(item.note or loc.msg("evidence_no_note"))
+    caption = shorten(item.caption or loc.msg("evidence_no_note"))
+    return [Toast(""), Message(loc.msg("evidence_item", note=note, caption=caption, **item_text(loc, item)), (
         (Btn(loc.msg("btn_get_original"), f"eg|{no}"), Btn(loc.msg("btn_full_hash"), f"eh|{no}")),
         (Btn(loc.msg("btn_change_category"), f"ec|{no}"), Btn(loc.msg("btn_edit_note"), f"n|{no}")),
         (Btn(loc.msg("btn_delete_item"), f"ed|{no}"), Btn(loc.msg("btn_back_to_list"), "el|1")),
@@ -254,7 +274,7 @@ FEATURE = Feature(
         "evidence_testimony_prompt": "", "evidence_testimony_saved": "no",
         "evidence_list_header": "count page pages", "evidence_list_empty": "",
         "evidence_list_line": "no category date size sha_short", "evidence_uncategorised": "",
-        "evidence_item": "no kind category size time_utc time_beijing sha_short note", "evidence_no_note": "",
+        "evidence_item": "no kind category size time_utc time_beijing sha_short note caption", "evidence_no_note": "",
         "evidence_full_hash": "no sha", "evidence_delete_item_confirm": "no", "evidence_item_deleted": "no",
         "evidence_not_found": "no", "evidence_damaged": "no", "evidence_unreadable": "no", "evidence_category_pending": "no",
         "evidence_choose_category": "no", "btn_skip_category": "",

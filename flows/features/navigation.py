@@ -109,11 +109,6 @@ async def unknown_command(turn: Turn) -> list[Reply]:
     return [aside(turn.case, turn.loc, turn.loc.msg("unknown_command"))]
 
 
-async def unexpected_text(turn: Turn) -> list[Reply]:
-    loc = turn.loc
-    return [aside(turn.case, loc, loc.msg("unexpected_text", title=loc.nodes[turn.case.node].title))]
-
-
 FEATURE = Feature(
     name="navigation",
     commands={"start": start, "help": help_, "status": status, "privacy": privacy},
@@ -124,6 +119,6 @@ FEATURE = Feature(
     },
     messages=messages({
         "help": "", "privacy": "", "status_header": "", "status_line": "n title done total here",
-        "status_here": "", "status_evidence": "count", "unknown_command": "", "unexpected_text": "title",
+        "status_here": "", "status_evidence": "count", "unknown_command": "",
     }),
 )
