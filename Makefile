@@ -1,5 +1,5 @@
 # make run   : set up .venv if needed, install, start the bot (Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal chat)
-# make test  : set up .venv if needed, install with test tools, run the whole suite
+# make test  : set up .venv if needed, install with test tools, lint (ruff) and type-check (mypy), run the whole suite
 # make check : validate content/
 # make bench : run the benchmarks (results in benchmarks/RESULTS.md)
 
@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test check bench clean
+.PHONY: run test lint check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) bot.py $(if $(TELEGRAM_BOT_TOKEN),,chat)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed lint
 	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 check: $(VENV)/.installed
 	$(PY) bot.py check

@@ -1,8 +1,8 @@
 """Shouhu (守护): entry point. Parse the command line, load settings and content, wire, run.
 
-    python bot.py              run on Telegram (long polling); needs TELEGRAM_BOT_TOKEN
-    python bot.py chat         talk to the bot in this terminal; no token needed
-    python bot.py check [DIR]  validate content (default: SHOUHU_CONTENT_DIR or ./content)
+python bot.py              run on Telegram (long polling); needs TELEGRAM_BOT_TOKEN
+python bot.py chat         talk to the bot in this terminal; no token needed
+python bot.py check [DIR]  validate content (default: SHOUHU_CONTENT_DIR or ./content)
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.command == "check":
         for loc in content.locales.values():
-            print(f"{loc.code}: {len(loc.nodes)} nodes, {len(loc.checklists)} checklists, "
-                  f"{len(loc.law)} legal facts, {len(loc.crisis_words)} crisis words: OK")
+            print(
+                f"{loc.code}: {len(loc.nodes)} nodes, {len(loc.checklists)} checklists, "
+                f"{len(loc.law)} legal facts, {len(loc.crisis_words)} crisis words: OK"
+            )
         return 0
 
     setup_logging(logging.WARNING if args.command == "chat" else logging.INFO)  # keep the chat readable
@@ -85,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             build_application(settings, content).run_polling(allowed_updates=None)
         except InvalidToken:
-            print("Telegram refused TELEGRAM_BOT_TOKEN. Copy it again from @BotFather (it looks like "
-                  "123456:ABC-DEF...), and check TELEGRAM_API_URL if you run your own Bot API server.", file=sys.stderr)
+            print(
+                "Telegram refused TELEGRAM_BOT_TOKEN. Copy it again from @BotFather (it looks like "
+                "123456:ABC-DEF...), and check TELEGRAM_API_URL if you run your own Bot API server.",
+                file=sys.stderr,
+            )
             return 2
     except MasterKeyError as exc:
         print(exc, file=sys.stderr)

@@ -31,7 +31,7 @@ class Settings:
     local_api: bool = False  # a telegram-bot-api server run with --local on this machine
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         quota_mb = env.get("SHOUHU_QUOTA_MB", "1024")
         try:

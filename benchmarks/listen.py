@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows.content import load_content
-from flows.listen import Level, Listener, Match, load_phrases, normalise
+from flows.content import load_content  # noqa: E402 - after the path is set
+from flows.listen import Level, Listener, Match, load_phrases, normalise  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "utterances.tsv"
 SOCIAL = {"greeting", "thanks"}
@@ -87,9 +87,7 @@ class Score:
 
     def line(self, name: str) -> str:
         p = f"{self.confident_wrong}/{self.confident}" if self.confident else "0/0"
-        return (
-            f"| {name} | {self.n} | {self.top1 / self.n:.1%} | {self.top3 / self.n:.1%} | {p} |"
-        )
+        return f"| {name} | {self.n} | {self.top1 / self.n:.1%} | {self.top3 / self.n:.1%} | {p} |"
 
 
 def evaluate(listener: Listener, rows: list[Row]) -> tuple[dict[str, Score], list[tuple[Row, Match]]]:

@@ -63,15 +63,21 @@ async def memory_one(size_mb: int) -> dict:
                 t_export = time.perf_counter() - t0
                 after_export = rss_mb()
     return {
-        "size_mb": size_mb, "rss_before": before, "rss_after_ingest": after_ingest, "rss_after_export": after_export,
-        "ingest_s": t_ingest, "export_s": t_export,
+        "size_mb": size_mb,
+        "rss_before": before,
+        "rss_after_ingest": after_ingest,
+        "rss_after_export": after_export,
+        "ingest_s": t_ingest,
+        "export_s": t_export,
     }
 
 
 def memory(sizes=(16, 256)) -> list[dict]:
     rows = []
     for size in sizes:
-        out = subprocess.run([sys.executable, __file__, "memory", str(size)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "memory", str(size)], capture_output=True, text=True, check=True
+        )
         rows.append(eval(out.stdout.strip().splitlines()[-1]))  # noqa: S307 - our own child's dict literal
     return rows
 
@@ -105,7 +111,13 @@ async def per_update(case_counts=(100, 10_000), presses=400) -> list[dict]:
                 await apply(services, target, "zh", Press(f"s|{step.n}"), update_id=10_000_000 + i)
                 timings.append(time.perf_counter() - t0)
             await storage.close()
-        rows.append({"cases": n, "mean_ms": statistics.mean(timings) * 1000, "p95_ms": sorted(timings)[int(presses * 0.95)] * 1000})
+        rows.append(
+            {
+                "cases": n,
+                "mean_ms": statistics.mean(timings) * 1000,
+                "p95_ms": sorted(timings)[int(presses * 0.95)] * 1000,
+            }
+        )
     return rows
 
 
@@ -130,8 +142,10 @@ def main() -> None:
         "|---:|---:|---:|---:|---:|---:|",
     ]
     for r in mem:
-        lines.append(f"| {r['size_mb']} MiB | {r['rss_before']:.0f} MiB | {r['rss_after_ingest']:.0f} MiB | "
-                     f"{r['rss_after_export']:.0f} MiB | {r['ingest_s']:.2f} s | {r['export_s']:.2f} s |")
+        lines.append(
+            f"| {r['size_mb']} MiB | {r['rss_before']:.0f} MiB | {r['rss_after_ingest']:.0f} MiB | "
+            f"{r['rss_after_export']:.0f} MiB | {r['ingest_s']:.2f} s | {r['export_s']:.2f} s |"
+        )
     small, large = mem[0], mem[-1]
     lines += [
         "",
@@ -147,7 +161,11 @@ def main() -> None:
     ]
     for r in upd:
         lines.append(f"| {r['cases']:,} | {r['mean_ms']:.2f} ms | {r['p95_ms']:.2f} ms |")
-    lines += ["", f"{upd[-1]['cases'] // upd[0]['cases']}x more cases: mean cost x{upd[-1]['mean_ms'] / upd[0]['mean_ms']:.2f}.", ""]
+    lines += [
+        "",
+        f"{upd[-1]['cases'] // upd[0]['cases']}x more cases: mean cost x{upd[-1]['mean_ms'] / upd[0]['mean_ms']:.2f}.",
+        "",
+    ]
     out = ROOT / "benchmarks" / "RESULTS.md"
     out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

@@ -10,8 +10,9 @@ at start, plus one transitions machine per loaded locale, shared by every case.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 from transitions import Machine, MachineError
 
@@ -20,7 +21,21 @@ from flows.feature import Feature, Route, Stale, Turn
 from flows.features import FEATURES
 from flows.features.navigation import unknown_command
 from flows.listen import Crisis
-from flows.model import Awaiting, Case, CaseStore, Command, Event, Message, Press, Reply, Text, Toast, Upload, UploadFailed, said
+from flows.model import (
+    Awaiting,
+    Case,
+    CaseStore,
+    Command,
+    Event,
+    Message,
+    Press,
+    Reply,
+    Text,
+    Toast,
+    Upload,
+    UploadFailed,
+    said,
+)
 from flows.screens import MESSAGES as SCREEN_MESSAGES
 from flows.screens import continue_row, render
 
@@ -50,8 +65,14 @@ def build_machine(locale: Locale) -> Machine:
     for nid in locale.nodes:  # free text understood as a question this node answers
         transitions.append({"trigger": f"jump:{nid}", "source": "*", "dest": nid})
     transitions.append({"trigger": "restart", "source": "*", "dest": locale.start})
-    return Machine(model=None, states=list(locale.nodes), transitions=transitions, initial=locale.start,
-                   auto_transitions=False, ignore_invalid_triggers=False)
+    return Machine(
+        model=None,
+        states=list(locale.nodes),
+        transitions=transitions,
+        initial=locale.start,
+        auto_transitions=False,
+        ignore_invalid_triggers=False,
+    )
 
 
 def _table(features: Iterable[Feature], pick: Callable[[Feature], Mapping]) -> dict:
@@ -76,7 +97,9 @@ def command_names(features: Iterable[Feature] = FEATURES) -> tuple[str, ...]:
     return tuple(name for f in features for name in f.commands)
 
 
-def required_messages(features: Iterable[Feature] = FEATURES, extra: Mapping[str, frozenset[str]] = {}) -> dict[str, frozenset[str]]:
+def required_messages(
+    features: Iterable[Feature] = FEATURES, extra: Mapping[str, frozenset[str]] = {}
+) -> dict[str, frozenset[str]]:
     """Every content key the code formats, with its placeholders (for ``check``)."""
     out = dict(SCREEN_MESSAGES)
     for f in features:
@@ -86,7 +109,9 @@ def required_messages(features: Iterable[Feature] = FEATURES, extra: Mapping[str
     return out
 
 
-def code_tables(features: tuple[Feature, ...] = FEATURES) -> tuple[frozenset[str], dict[str, frozenset[str]], frozenset[str]]:
+def code_tables(
+    features: tuple[Feature, ...] = FEATURES,
+) -> tuple[frozenset[str], dict[str, frozenset[str]], frozenset[str]]:
     """What the code asks of content: the command names buttons may call (``action:``), the
     message keys it formats with their placeholders, and the keys sent as plain text."""
     plain = frozenset(k for f in features for k in f.plain_messages)
@@ -94,8 +119,14 @@ def code_tables(features: tuple[Feature, ...] = FEATURES) -> tuple[frozenset[str
 
 
 class Engine:
-    def __init__(self, content: Content, *, features: tuple[Feature, ...] = FEATURES, quota_bytes: int = 1024**3,
-                 download_limit_mb: int | None = PUBLIC_DOWNLOAD_LIMIT_MB):
+    def __init__(
+        self,
+        content: Content,
+        *,
+        features: tuple[Feature, ...] = FEATURES,
+        quota_bytes: int = 1024**3,
+        download_limit_mb: int | None = PUBLIC_DOWNLOAD_LIMIT_MB,
+    ):
         self.content = content
         self.quota_bytes = quota_bytes
         self.download_limit_mb = download_limit_mb
@@ -115,7 +146,9 @@ class Engine:
 
     def command_menu(self) -> dict[str, list[tuple[str, str]]]:
         """Per locale, the (command, description) pairs Telegram shows in its "/" menu."""
-        return {code: [(c, loc.msg(f"command_{c}")) for c in self.commands] for code, loc in self.content.locales.items()}
+        return {
+            code: [(c, loc.msg(f"command_{c}")) for c in self.commands] for code, loc in self.content.locales.items()
+        }
 
     def group_reply(self, language_code: str | None) -> Message:
         return Message(self.content.for_language(language_code).msg("group_chat"))

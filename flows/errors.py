@@ -1,7 +1,7 @@
 """Errors of the conversation layer.
 
-    ShouhuFlowError
-     └── ContentError        content/ is broken: each problem names file, line and what was expected
+ShouhuFlowError
+ └── ContentError        content/ is broken: each problem names file, line and what was expected
 """
 
 from __future__ import annotations

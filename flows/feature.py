@@ -21,8 +21,9 @@ code. A handler that finds its button stale (an item deleted, content changed) r
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from flows.model import Awaiting, Case, CaseStore, Reply, Upload, UploadFailed
 

@@ -51,8 +51,19 @@ from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
 __all__ = [
-    "Collision", "Crisis", "Hit", "Level", "Listener", "Match", "Phrases", "Social",
-    "entries", "is_crisis", "load_crisis_exceptions", "load_phrases", "normalise",
+    "Collision",
+    "Crisis",
+    "Hit",
+    "Level",
+    "Listener",
+    "Match",
+    "Phrases",
+    "Social",
+    "entries",
+    "is_crisis",
+    "load_crisis_exceptions",
+    "load_phrases",
+    "normalise",
 ]
 
 Entry = tuple[str, str, str, Iterable[str]]  # node id, title, text, phrases
@@ -94,9 +105,7 @@ class Match:
 # ----------------------------------------------------------------------------- normalising
 
 _CN_NUM = "零〇一二两三四五六七八九十百千万亿"
-_PERCENT = re.compile(
-    rf"(?:百分之|千分之)[{_CN_NUM}点\d.]+|\d+(?:\.\d+)?\s*[%％‰]|[{_CN_NUM}\d.]+个点"
-)
+_PERCENT = re.compile(rf"(?:百分之|千分之)[{_CN_NUM}点\d.]+|\d+(?:\.\d+)?\s*[%％‰]|[{_CN_NUM}\d.]+个点")
 _NUMBER = re.compile(rf"\d+(?:\.\d+)?[万千百kKwW]?|[一二两三四五六七八九十][{_CN_NUM}]+")
 _KEEP = re.compile(r"[\u3400-\u9fff\uf900-\ufaffa-z0-9%#.]+")
 _REPEAT = re.compile(r"(.)\1{2,}")
@@ -209,7 +218,7 @@ def _pieces(window: str, size: int = 12, step: int = 6) -> list[str]:
     whole paragraph would collect a phrase's characters from far apart."""
     if len(window) <= size + step:
         return [window]
-    return [window[i:i + size] for i in range(0, len(window) - step, step)]
+    return [window[i : i + size] for i in range(0, len(window) - step, step)]
 
 
 class Collision(NamedTuple):
@@ -259,7 +268,10 @@ class Listener:
         """The usual way in: a locale's nodes (anything with ``.title`` and ``.text``) and its phrases."""
         return cls(
             entries(nodes, phrases.by_node),
-            greeting=phrases.greeting, thanks=phrases.thanks, filler=phrases.filler, same=phrases.same,
+            greeting=phrases.greeting,
+            thanks=phrases.thanks,
+            filler=phrases.filler,
+            same=phrases.same,
         )
 
     def _words(self, words: Iterable[str]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, Union
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class UploadFailed:
     caption: str = ""
 
 
-Event = Union[Command, Press, Text, Upload, UploadFailed]
+Event = Command | Press | Text | Upload | UploadFailed
 
 
 def said(event: Event) -> str:
@@ -186,7 +186,7 @@ class DeleteMessages:
     ids: tuple[int, ...]
 
 
-Reply = Union[Message, Toast, SendOriginal, Export, DeleteMessages]
+Reply = Message | Toast | SendOriginal | Export | DeleteMessages
 
 
 class CaseStore(Protocol):

@@ -9,18 +9,42 @@ from flows.content import Locale, Node
 from flows.feature import messages
 from flows.model import Btn, Case, Keyboard, Message
 
-MESSAGES = messages({
-    "law_header": "", "law_line": "plain text source as_of", "law_plain": "plain", "checklist_hint": "", "disclaimer": "",
-    "checklist_header": "title done total", "steps_header": "count",
-    "btn_checklist": "done total", "btn_law": "", "btn_back": "", "btn_prev_step": "", "btn_next_step": "",
-    "btn_steps": "", "btn_continue": "",
-    "size_bytes": "n", "size_kb": "n", "size_mb": "n", "size_gb": "n", "stale_button": "", "error": "", "group_chat": "",
-    # the adapters' own lines (Telegram's journal and flood notices, the terminal chat)
-    "journal_trouble": "", "flood": "",
-    "crisis_not_saved": "", "crisis_file_kept": "", "crisis_followup": "",
-    "terminal_intro": "name", "terminal_pick": "count", "terminal_no_file": "path", "terminal_file": "path",
-    "terminal_messages_removed": "count path",
-})
+MESSAGES = messages(
+    {
+        "law_header": "",
+        "law_line": "plain text source as_of",
+        "law_plain": "plain",
+        "checklist_hint": "",
+        "disclaimer": "",
+        "checklist_header": "title done total",
+        "steps_header": "count",
+        "btn_checklist": "done total",
+        "btn_law": "",
+        "btn_back": "",
+        "btn_prev_step": "",
+        "btn_next_step": "",
+        "btn_steps": "",
+        "btn_continue": "",
+        "size_bytes": "n",
+        "size_kb": "n",
+        "size_mb": "n",
+        "size_gb": "n",
+        "stale_button": "",
+        "error": "",
+        "group_chat": "",
+        # the adapters' own lines (Telegram's journal and flood notices, the terminal chat)
+        "journal_trouble": "",
+        "flood": "",
+        "crisis_not_saved": "",
+        "crisis_file_kept": "",
+        "crisis_followup": "",
+        "terminal_intro": "name",
+        "terminal_pick": "count",
+        "terminal_no_file": "path",
+        "terminal_file": "path",
+        "terminal_messages_removed": "count path",
+    }
+)
 
 _BEIJING = timezone(timedelta(hours=8))
 

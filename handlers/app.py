@@ -32,6 +32,7 @@ async def post_init(app: Application) -> None:
     processor = app.update_processor
     assert isinstance(processor, PerChatProcessor)
     processor.on_flood = lambda update, first: _flood(app, update, first)
+    processor.isolation = app.services.storage.isolation()
     await set_commands(app)
     await replay(app)
 
@@ -83,8 +84,10 @@ async def post_shutdown(app: Application) -> None:
 def build_application(settings: Settings, content: Content, *, backoff: float = 0.5) -> ShouhuApplication:
     app = (
         ApplicationBuilder()
-        .application_class(ShouhuApplication, kwargs={
-            "settings": settings, "content": content, "engine": build_engine(settings, content)})
+        .application_class(
+            ShouhuApplication,
+            kwargs={"settings": settings, "content": content, "engine": build_engine(settings, content)},
+        )
         .token(settings.token or "")
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")

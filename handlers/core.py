@@ -7,9 +7,9 @@ Nothing here imports python-telegram-bot.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import AsyncIterable, Iterable
 
 from config import Settings
 from flows.content import Content
@@ -73,7 +73,8 @@ async def stage_upload(
     case, key, used = await storage.ensure_case(CaseKey(chat_id), loc.code, loc.start)
     try:
         blob_id, path, sha, size = await storage.vault.ingest(
-            case.id, key, chunks, max_bytes=services.settings.quota_bytes - used)
+            case.id, key, chunks, max_bytes=services.settings.quota_bytes - used
+        )
     except OverQuota:
         return UploadFailed(FileProblem.QUOTA_FULL, caption)
     except EmptyFile:

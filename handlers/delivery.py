@@ -28,6 +28,7 @@ class Output(Protocol):
     async def toast(self, text: str) -> None: ...
     async def show(self, msg: Message) -> int | None:
         """Show ``msg``; the id of a new message (None if one was edited in place)."""
+
     async def send_file(self, path: Path, caption: str | None = None) -> int | None: ...
     async def delete_messages(self, ids: tuple[int, ...]) -> None: ...
 
@@ -59,8 +60,11 @@ async def _original(services: Services, case: Case, no: int, out: Output) -> int
     async with storage.scratch() as folder:  # removed whatever happens; swept at start after a crash
         original = await restore_original(storage, case, ExportText.from_locale(loc), no, folder)
         if original.path is None:
-            return await out.show(original_unavailable(loc, no, found=original.item is not None,
-                                                        unreadable=original.state is ReadState.UNREADABLE))
+            return await out.show(
+                original_unavailable(
+                    loc, no, found=original.item is not None, unreadable=original.state is ReadState.UNREADABLE
+                )
+            )
         return await out.send_file(original.path)
 
 
@@ -68,10 +72,13 @@ async def _export(services: Services, case: Case, out: Output, sent: list[int | 
     storage = services.storage
     loc = services.content.locale(case.locale)
     try:
-        async with export_parts(storage, case, ExportText.from_locale(loc),
-                                budget=part_budget(services.settings.local_api)) as export:
+        async with export_parts(
+            storage, case, ExportText.from_locale(loc), budget=part_budget(services.settings.local_api)
+        ) as export:
             async for part in export:  # one part on disk at a time: handed over, then removed
-                sent.append(await out.send_file(part.path, loc.msg("export_part_caption", part=part.number, parts=part.total)))
+                sent.append(
+                    await out.send_file(part.path, loc.msg("export_part_caption", part=part.number, parts=part.total))
+                )
     except NotEnoughDisk:
         sent.append(await out.show(Message(loc.msg("export_no_space"))))
         return

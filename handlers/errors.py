@@ -29,13 +29,16 @@ async def on_error(update: object, context: ShouhuContext) -> None:
         if chat and chat.type == "private":
             lang = update.effective_user.language_code if update.effective_user else None
             loc = context.engine.content.for_language(lang)
-            await context.bot.send_message(chat.id, context.engine.error_reply(loc.code).text, parse_mode=ParseMode.HTML)
+            await context.bot.send_message(
+                chat.id, context.engine.error_reply(loc.code).text, parse_mode=ParseMode.HTML
+            )
     except Exception as exc:  # noqa: BLE001 - the error handler must not fail in turn
         log.warning("could not apologise for update %s: %s", uid, type(exc).__name__)
     try:  # not replayed at every restart; if even this fails (a full disk), it is, once there is room
         await context.storage.mark_handled(update.update_id)
     except Exception as exc:  # noqa: BLE001
         log.warning("could not mark update %s handled: %s", uid, type(exc).__name__)
+
 
 def register(app: Application) -> None:
     app.add_error_handler(on_error)

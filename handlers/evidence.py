@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import httpx
 from telegram import Message, Update
@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 
 DOWNLOAD_ATTEMPTS = 3
 KINDS = ("document", "photo", "voice", "audio", "video", "video_note")
-UPLOADS = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & (
-    filters.Document.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
+UPLOADS = (
+    filters.ChatType.PRIVATE
+    & filters.UpdateType.MESSAGE
+    & (filters.Document.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE)
 )
 
 
@@ -46,7 +48,9 @@ def attachment(message: Message):
 async def file_chunks(context: ShouhuContext, file_path: str) -> AsyncIterator[bytes]:
     """The file's bytes exactly as Telegram serves them, a chunk at a time."""
     local = Path(file_path)
-    if context.services.settings.local_api and local.is_absolute():  # a local Bot API server hands out paths on its disk
+    if (
+        context.services.settings.local_api and local.is_absolute()
+    ):  # a local Bot API server hands out paths on its disk
         with open(local, "rb") as f:
             while chunk := f.read(CHUNK_SIZE):
                 yield chunk
@@ -74,9 +78,16 @@ async def on_upload(update: Update, context: ShouhuContext) -> None:
             try:
                 tg_file = await context.bot.get_file(media.file_id)
                 event = await stage_upload(
-                    context.services, message.chat_id, language, file_chunks(context, tg_file.file_path or ""),
-                    kind=kind, mime=mime, filename=filename, caption=caption,
-                    file_unique_id=media.file_unique_id, message_date=message.date,
+                    context.services,
+                    message.chat_id,
+                    language,
+                    file_chunks(context, tg_file.file_path or ""),
+                    kind=kind,
+                    mime=mime,
+                    filename=filename,
+                    caption=caption,
+                    file_unique_id=media.file_unique_id,
+                    message_date=message.date,
                 )
                 break
             except httpx.HTTPError as exc:  # a dropped connection or a 5xx: start the file again

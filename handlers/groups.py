@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 async def leave(update: Update, context: ShouhuContext) -> None:
     chat = update.effective_chat
+    assert chat is not None
     lang = update.effective_user.language_code if update.effective_user else None
     try:
         if chat.type != "channel":
@@ -27,6 +28,7 @@ async def leave(update: Update, context: ShouhuContext) -> None:
 
 
 async def on_added(update: Update, context: ShouhuContext) -> None:
+    assert update.my_chat_member and update.effective_chat
     new = update.my_chat_member.new_chat_member.status
     if update.effective_chat.type != "private" and new in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR):
         await leave(update, context)

@@ -20,13 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, TypeHandler
 
 from handlers.context import ShouhuApplication, ShouhuContext
-from storage.base import Storage
+from storage.base import CaseKey, ChatIsolation, Storage
+from storage.isolation import MemoryChatIsolation
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +58,14 @@ class JournalingQueue(asyncio.Queue):
                     log.warning("the update journal is writable again")
                 return
             except (OSError, sqlite3.Error) as exc:
-                log.error("cannot journal update %s (%s: %s); Telegram keeps it until this succeeds. "
-                          "Check free disk space in the data directory. Retrying in %.1fs",
-                          update.update_id, type(exc).__name__, exc, delay)
+                log.error(
+                    "cannot journal update %s (%s: %s); Telegram keeps it until this succeeds. "
+                    "Check free disk space in the data directory. Retrying in %.1fs",
+                    update.update_id,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
                 if not told and self.on_trouble is not None:
                     told = True
                     try:
@@ -84,19 +91,28 @@ def chat_of(update: object) -> int | None:
 
 
 class PerChatProcessor(BaseUpdateProcessor):
-    """Different chats concurrently; the updates of one chat one after another, in order."""
+    """Different chats concurrently; the updates of one chat one after another, in order.
+
+    python-telegram-bot takes its own concurrency slot before ``do_process_update`` learns the
+    chat, so that slot is made unbounded and the real limit (``max_concurrent_updates``) is
+    taken here, after the chat's turn. The chat's turn comes from storage's ``ChatIsolation``
+    (in-process for SQLite; a database lock when several workers share one database)."""
+
+    UNBOUNDED = 1_000_000
 
     def __init__(self, max_concurrent_updates: int = 64, max_waiting: int = MAX_WAITING):
-        super().__init__(max_concurrent_updates)
+        super().__init__(self.UNBOUNDED)
+        self.slots = max_concurrent_updates
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self.max_waiting = max_waiting
-        self._locks: dict[int | None, asyncio.Lock] = {}
+        self.isolation: ChatIsolation = MemoryChatIsolation()
         self._waiting: dict[int | None, int] = {}
         self._flooded: set[int | None] = set()  # chats told to slow down, until their queue empties
         self.on_flood: Callable[[Update, bool], Awaitable[None]] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = chat_of(update)
         waiting = self._waiting.get(chat, 0)
         if chat is not None and waiting >= self.max_waiting and isinstance(update, Update) and self.on_flood:
@@ -105,13 +121,15 @@ class PerChatProcessor(BaseUpdateProcessor):
             self._flooded.add(chat)
             await self.on_flood(update, first)
             return
-        lock = self._locks.setdefault(chat, asyncio.Lock())
         self._waiting[chat] = waiting + 1
         self._idle.clear()
         try:
-            async with lock:  # the chat's turn first ...
-                async with self._semaphore:  # ... then one of the global slots
-                    await self.do_process_update(update, coroutine)
+            if chat is None:
+                async with self._slots:
+                    await coroutine
+            else:
+                async with self.isolation.lock(CaseKey(chat)), self._slots:  # the chat's turn, then a slot
+                    await coroutine
         finally:
             self._release(chat)
 
@@ -119,13 +137,9 @@ class PerChatProcessor(BaseUpdateProcessor):
         self._waiting[chat] -= 1
         if not self._waiting[chat]:  # nobody waiting: forget the chat, so memory stays flat
             del self._waiting[chat]
-            self._locks.pop(chat, None)
             self._flooded.discard(chat)
         if not self._waiting:
             self._idle.set()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
 
     async def idle(self) -> None:
         """Wait until no update is being handled or waiting (for tests and shutdown)."""

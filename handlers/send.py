@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 def markup(msg: Message) -> InlineKeyboardMarkup | None:
     if not msg.buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in msg.buttons])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in msg.buttons]
+    )
 
 
 async def answer_query(update: Update, text: str = "") -> None:
@@ -44,8 +46,13 @@ class TelegramOutput:
         query = self.update.callback_query
         if msg.edit and query and query.message:
             try:
-                await self.bot.edit_message_text(msg.text, self.chat_id, query.message.message_id,
-                                                 parse_mode=ParseMode.HTML, reply_markup=markup(msg))
+                await self.bot.edit_message_text(
+                    msg.text,
+                    self.chat_id,
+                    query.message.message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(msg),
+                )
                 return None
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():
@@ -58,18 +65,20 @@ class TelegramOutput:
         """A local Bot API server reads the file from disk by path (memory stays flat); the
         public one gets the bytes (a part is under 50 MB)."""
         if self.local:
-            sent = await self.bot.send_document(self.chat_id, path, filename=path.name, caption=caption,
-                                                parse_mode=ParseMode.HTML)
+            sent = await self.bot.send_document(
+                self.chat_id, path, filename=path.name, caption=caption, parse_mode=ParseMode.HTML
+            )
         else:
             with open(path, "rb") as f:
-                sent = await self.bot.send_document(self.chat_id, f, filename=path.name, caption=caption,
-                                                    parse_mode=ParseMode.HTML)
+                sent = await self.bot.send_document(
+                    self.chat_id, f, filename=path.name, caption=caption, parse_mode=ParseMode.HTML
+                )
         return sent.message_id
 
     async def delete_messages(self, ids: tuple[int, ...]) -> None:
         """Remove the conversation from the chat where Telegram still allows it (48 hours)."""
         for i in range(0, len(ids), 100):
             try:
-                await self.bot.delete_messages(self.chat_id, list(ids[i:i + 100]))
+                await self.bot.delete_messages(self.chat_id, list(ids[i : i + 100]))
             except (BadRequest, Forbidden) as exc:
                 log.info("could not delete some messages: %s", type(exc).__name__)

@@ -17,9 +17,10 @@ import os
 import re
 import shutil
 import sys
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import AsyncIterator, TextIO
+from typing import TextIO
 
 from config import Settings
 from flows.content import Content
@@ -87,8 +88,11 @@ class Terminal:
         """Files an earlier session of this chat wrote (same names the bot gives them)."""
         if not self.out_dir.is_dir():
             return []
-        return [p.name for p in self.out_dir.iterdir() if p.is_file() and
-                (p.name.startswith("shouhu_evidence_") or re.match(r"E-\d{3,}_", p.name))]
+        return [
+            p.name
+            for p in self.out_dir.iterdir()
+            if p.is_file() and (p.name.startswith("shouhu_evidence_") or re.match(r"E-\d{3,}_", p.name))
+        ]
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -113,7 +117,7 @@ class Terminal:
             return Command(name if name in self.commands else "")
         head = line.split(maxsplit=1)[0]
         if head in KINDS:
-            return await self.upload(KINDS[head], line[len(head):].strip())
+            return await self.upload(KINDS[head], line[len(head) :].strip())
         return Text(line)
 
     async def upload(self, kind: str, rest: str) -> Event | None:
@@ -129,8 +133,17 @@ class Terminal:
                     yield chunk
 
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return await stage_upload(self.s, TERMINAL_CHAT_ID, None, chunks(), kind=kind, mime=mime, filename=path.name,
-                                  caption=caption, message_date=datetime.now(timezone.utc))
+        return await stage_upload(
+            self.s,
+            TERMINAL_CHAT_ID,
+            None,
+            chunks(),
+            kind=kind,
+            mime=mime,
+            filename=path.name,
+            caption=caption,
+            message_date=datetime.now(UTC),
+        )
 
     async def handle(self, event: Event) -> None:
         try:
@@ -163,4 +176,3 @@ async def chat(settings: Settings, content: Content, stdin: TextIO = sys.stdin, 
     finally:
         await storage.close()
     return 0
-

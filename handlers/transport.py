@@ -27,7 +27,9 @@ class ResilientRequest(HTTPXRequest):
         self.backoff = backoff
         self.max_wait = max_wait
 
-    async def do_request(self, url: str, method: str, request_data=None, **timeouts: Any) -> tuple[int, bytes]:
+    async def do_request(  # type: ignore[override]  # passes the timeouts through unchanged
+        self, url: str, method: str, request_data: Any = None, **timeouts: Any
+    ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]  # the method name; the rest of the URL holds the token
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts

@@ -109,7 +109,12 @@ class EvidenceVault(ABC):
         except CryptoError:
             return ReadState.DAMAGED
         except OSError as exc:
-            log.error("evidence file %s of case %s could not be read: %s", blob_id, case_id, exc.strerror or type(exc).__name__)
+            log.error(
+                "evidence file %s of case %s could not be read: %s",
+                blob_id,
+                case_id,
+                exc.strerror or type(exc).__name__,
+            )
             return ReadState.UNREADABLE
         return ReadState.OK if digest.hexdigest() == sha256 else ReadState.DAMAGED
 
@@ -266,6 +271,12 @@ class Storage(ABC):
 
 
 __all__ = [
-    "CaseKey", "ChatIsolation", "EvidenceVault", "MaintenanceReport", "ReadState", "Storage",
-    "StoredEvidence", "Transaction",
+    "CaseKey",
+    "ChatIsolation",
+    "EvidenceVault",
+    "MaintenanceReport",
+    "ReadState",
+    "Storage",
+    "StoredEvidence",
+    "Transaction",
 ]

@@ -202,13 +202,9 @@ def unwrap_key(master: bytes, case_id: str, wrapped: bytes, *, chat_id: int | No
         aad = _wrap_aad(case_id, None)
     nonce = wrapped[len(WRAP_MAGIC) : len(WRAP_MAGIC) + _WRAP_NONCE_SIZE]
     try:
-        return AESGCM(bytes(master)).decrypt(
-            nonce, wrapped[len(WRAP_MAGIC) + _WRAP_NONCE_SIZE :], aad
-        )
+        return AESGCM(bytes(master)).decrypt(nonce, wrapped[len(WRAP_MAGIC) + _WRAP_NONCE_SIZE :], aad)
     except InvalidTag:
-        raise IntegrityError(
-            "cannot unwrap case key: wrong master key, wrong case or chat, or damaged data"
-        ) from None
+        raise IntegrityError("cannot unwrap case key: wrong master key, wrong case or chat, or damaged data") from None
 
 
 # --------------------------------------------------------------------------

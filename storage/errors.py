@@ -1,14 +1,14 @@
 """Errors of the storage layer.
 
-    StorageError
-     ├── AlreadyHandled      this update_id was handled before (Telegram redelivered it): do nothing
-     ├── IngestError         an upload could not be stored; nothing half-stored remains
-     │    ├── EmptyFile      zero bytes arrived
-     │    └── OverQuota      the case's storage quota would be exceeded
-     └── ExportError         an export stopped; its scratch folder is already gone
-          ├── NotEnoughDisk       too little free disk for the next part: tell the user, warn the operator
-          └── ChangedDuringExport an original changed between its check and its packing: never shipped
-    (storage.crypto.CryptoError, IntegrityError and MasterKeyError live beside the cipher code.)
+StorageError
+ ├── AlreadyHandled      this update_id was handled before (Telegram redelivered it): do nothing
+ ├── IngestError         an upload could not be stored; nothing half-stored remains
+ │    ├── EmptyFile      zero bytes arrived
+ │    └── OverQuota      the case's storage quota would be exceeded
+ └── ExportError         an export stopped; its scratch folder is already gone
+      ├── NotEnoughDisk       too little free disk for the next part: tell the user, warn the operator
+      └── ChangedDuringExport an original changed between its check and its packing: never shipped
+(storage.crypto.CryptoError, IntegrityError and MasterKeyError live beside the cipher code.)
 """
 
 

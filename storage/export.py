@@ -91,7 +91,9 @@ def restore(vault: EvidenceVault, case_id: str, key: bytes, item: EvidenceItem, 
     except CryptoError:
         state = ReadState.DAMAGED
     except OSError as exc:
-        log.error("the original of item %d could not be read or written: %s", item.no, exc.strerror or type(exc).__name__)
+        log.error(
+            "the original of item %d could not be read or written: %s", item.no, exc.strerror or type(exc).__name__
+        )
         state = ReadState.UNREADABLE
     if state is not ReadState.OK:
         dest.unlink(missing_ok=True)
@@ -113,8 +115,16 @@ async def restore_original(storage: Storage, case: Case, text: ExportText, no: i
     return Original(state, record.item, dest if state is ReadState.OK else None)
 
 
-def _write_part(vault: EvidenceVault, case_id: str, key: bytes, path: Path, items: list[Planned],
-                text: ExportText, tables: dict[str, bytes], created: datetime) -> None:
+def _write_part(
+    vault: EvidenceVault,
+    case_id: str,
+    key: bytes,
+    path: Path,
+    items: list[Planned],
+    text: ExportText,
+    tables: dict[str, bytes],
+    created: datetime,
+) -> None:
     """One ZIP part (blocking: run in a worker thread). Entries carry the item's received
     time in the locale's time zone, not 1980-01-01."""
     sums = []
@@ -154,7 +164,7 @@ class CaseExport:
         self._stack = AsyncExitStack()
         self._folder: Path | None = None
 
-    async def __aenter__(self) -> "CaseExport":
+    async def __aenter__(self) -> CaseExport:
         self._folder = await self._stack.enter_async_context(self.storage.scratch())
         return self
 
@@ -167,8 +177,11 @@ class CaseExport:
         good = []
         for record in await self.storage.evidence_records(self.case):
             item = record.item
-            state = ReadState.DAMAGED if not record.intact else await asyncio.to_thread(
-                self.storage.vault.check, self.case.id, key, item.blob_id, item.sha256)
+            state = (
+                ReadState.DAMAGED
+                if not record.intact
+                else await asyncio.to_thread(self.storage.vault.check, self.case.id, key, item.blob_id, item.sha256)
+            )
             if state is ReadState.OK:
                 good.append(record)
             elif state is ReadState.UNREADABLE:
@@ -186,15 +199,21 @@ class CaseExport:
                 size = 0
             parts[-1].append(record)
             size += record.item.size
-        return [[Planned(r, f"originals/{self.text.file_name(r.item)}", n) for r in part]
-                for n, part in enumerate(parts, start=1)]
+        return [
+            [Planned(r, f"originals/{self.text.file_name(r.item)}", n) for r in part]
+            for n, part in enumerate(parts, start=1)
+        ]
 
     def _check_disk(self, folder: Path, items: list[Planned], tables: dict[str, bytes]) -> None:
         needed = sum(p.record.item.size + ZIP_OVERHEAD_PER_ITEM for p in items) + sum(len(v) for v in tables.values())
         free = shutil.disk_usage(folder).free
         if free < needed + self.reserve:
-            log.warning("export stopped: %d MB free, %d MB needed for the next part (plus %d MB kept in reserve)",
-                        free // 2**20, needed // 2**20, self.reserve // 2**20)
+            log.warning(
+                "export stopped: %d MB free, %d MB needed for the next part (plus %d MB kept in reserve)",
+                free // 2**20,
+                needed // 2**20,
+                self.reserve // 2**20,
+            )
             raise NotEnoughDisk(needed=needed, free=free)
 
     def __aiter__(self) -> AsyncIterator[ExportPart]:
@@ -219,13 +238,20 @@ class CaseExport:
             path = self._folder / f"shouhu_evidence_{stamp}{suffix}.zip"
             self._check_disk(self._folder, items, tables)
             try:
-                await asyncio.to_thread(_write_part, self.storage.vault, self.case.id, key, path, items,
-                                        self.text, tables, created)
+                await asyncio.to_thread(
+                    _write_part, self.storage.vault, self.case.id, key, path, items, self.text, tables, created
+                )
                 yield ExportPart(path, number, len(plan))
             finally:  # the caller is done with it (or gave up): it leaves the disk now
                 path.unlink(missing_ok=True)
 
 
-def export_parts(storage: Storage, case: Case, text: ExportText, *, budget: int = UPLOAD_LIMIT - HEADROOM,
-                 reserve: int = DISK_RESERVE) -> CaseExport:
+def export_parts(
+    storage: Storage,
+    case: Case,
+    text: ExportText,
+    *,
+    budget: int = UPLOAD_LIMIT - HEADROOM,
+    reserve: int = DISK_RESERVE,
+) -> CaseExport:
     return CaseExport(storage, case, text, budget=budget, reserve=reserve)

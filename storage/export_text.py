@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from flows.content import Locale
@@ -66,12 +66,12 @@ class ExportText:
     tz_label: str = "UTC+08:00"
 
     @classmethod
-    def from_locale(cls, loc: Locale) -> "ExportText":
+    def from_locale(cls, loc: Locale) -> ExportText:
         tz = getattr(loc, "tz", None) or DEFAULT_TZ
         tz_label = getattr(loc, "tz_label", None) or offset_label(tz)
         return cls(
             readme_template=loc.messages["export_readme"],
-            kinds={k[len("evidence_kind_"):]: v for k, v in loc.messages.items() if k.startswith("evidence_kind_")},
+            kinds={k[len("evidence_kind_") :]: v for k, v in loc.messages.items() if k.startswith("evidence_kind_")},
             categories={c.id: c.label for c in loc.categories},
             uncategorised=loc.messages["evidence_uncategorised"],
             list_file=loc.messages["export_list_file"],
@@ -92,7 +92,9 @@ class ExportText:
         return f"{item.label}_{label}_{self.local(item.received_at):%Y-%m-%d}.{item.extension}"
 
     def readme(self, created: datetime, count: int) -> bytes:
-        text = self.readme_template.format(created=f"{self.local(created):%Y-%m-%d %H:%M}", count=count, tz=self.tz_label)
+        text = self.readme_template.format(
+            created=f"{self.local(created):%Y-%m-%d %H:%M}", count=count, tz=self.tz_label
+        )
         return text.encode("utf-8")
 
 
@@ -114,30 +116,44 @@ def manifests(text: ExportText, plan: Sequence[Planned], created: datetime) -> d
     rows = []
     for p in plan:
         item = p.record.item
-        rows.append({
-            "number": item.label,
-            "kind": text.kinds.get(item.kind, item.kind),
-            "category": text.category(item),
-            "note": item.note,
-            "caption": item.caption,
-            "original_filename": p.record.filename,
-            "file": p.name,
-            "part": p.part,
-            "size_bytes": item.size,
-            "sha256": item.sha256,
-            "received_at_utc": _iso(item.received_at, timezone.utc),
-            "received_at_local": _iso(item.received_at, text.tz),
-            "telegram_message_time_utc": _iso(item.message_date, timezone.utc),
-            "mime": item.mime,
-        })
-    as_json = json.dumps({"generated_at_utc": _iso(created, timezone.utc), "time_zone": text.tz_label, "items": rows},
-                         ensure_ascii=False, indent=2).encode("utf-8")
+        rows.append(
+            {
+                "number": item.label,
+                "kind": text.kinds.get(item.kind, item.kind),
+                "category": text.category(item),
+                "note": item.note,
+                "caption": item.caption,
+                "original_filename": p.record.filename,
+                "file": p.name,
+                "part": p.part,
+                "size_bytes": item.size,
+                "sha256": item.sha256,
+                "received_at_utc": _iso(item.received_at, UTC),
+                "received_at_local": _iso(item.received_at, text.tz),
+                "telegram_message_time_utc": _iso(item.message_date, UTC),
+                "mime": item.mime,
+            }
+        )
+    as_json = json.dumps(
+        {"generated_at_utc": _iso(created, UTC), "time_zone": text.tz_label, "items": rows},
+        ensure_ascii=False,
+        indent=2,
+    ).encode("utf-8")
     keys = list(rows[0]) if rows else ["number"]
     as_csv = csv_bytes(keys, ([r[k] for k in keys] for r in rows))
-    people = csv_bytes(text.list_header, (
-        [p.record.item.label, text.category(p.record.item) or text.uncategorised, p.record.item.note,
-         p.record.filename, p.record.item.caption, p.record.item.sha256,
-         f"{text.local(p.record.item.received_at):%Y-%m-%d %H:%M:%S}"]
-        for p in plan
-    ))
+    people = csv_bytes(
+        text.list_header,
+        (
+            [
+                p.record.item.label,
+                text.category(p.record.item) or text.uncategorised,
+                p.record.item.note,
+                p.record.filename,
+                p.record.item.caption,
+                p.record.item.sha256,
+                f"{text.local(p.record.item.received_at):%Y-%m-%d %H:%M:%S}",
+            ]
+            for p in plan
+        ),
+    )
     return {"manifest.json": as_json, "manifest.csv": as_csv, text.list_file: people}

@@ -13,4 +13,5 @@ from storage.sqlite import SqliteStorage
 
 async def open_storage(settings: Settings) -> Storage:
     return await SqliteStorage.open(
-        settings.data_dir, settings.master_key, key_file=settings.key_file, key_in_data_dir=settings.key_in_data_dir)
+        settings.data_dir, settings.master_key, key_file=settings.key_file, key_in_data_dir=settings.key_in_data_dir
+    )

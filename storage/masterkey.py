@@ -82,8 +82,11 @@ def load_master_key(source: KeySource, data_dir: Path, *, holds: str = "") -> by
                 f"directory could read every case. Set {KEY_FILE_ENV} to a path outside it (the default "
                 f"is {default_key_file()}), or set {IN_DATA_DIR_ENV}=1 to keep it there knowingly."
             )
-        log.warning("the master key file is inside the data directory (%s=1): a copy of %s reads every case",
-                    IN_DATA_DIR_ENV, data_dir)
+        log.warning(
+            "the master key file is inside the data directory (%s=1): a copy of %s reads every case",
+            IN_DATA_DIR_ENV,
+            data_dir,
+        )
     if not path.exists():
         legacy = Path(data_dir) / LEGACY_NAME
         if legacy.exists() and legacy.resolve() != path.resolve():
@@ -107,16 +110,20 @@ def _read(path: Path) -> bytes:
     try:
         st = os.stat(path)
         if stat.S_IMODE(st.st_mode) & 0o077:
-            log.warning("%s has permissions %o; other users may read the master key. Tightening to 0600.",
-                        path, stat.S_IMODE(st.st_mode))
+            log.warning(
+                "%s has permissions %o; other users may read the master key. Tightening to 0600.",
+                path,
+                stat.S_IMODE(st.st_mode),
+            )
             try:
                 os.chmod(path, 0o600)
             except OSError as exc:
                 log.warning("Could not chmod %s to 0600: %s", path, exc)
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
-        raise MasterKeyError(f"Cannot read the master key file {path}: {exc}. Fix its permissions, "
-                             f"or set {MASTER_KEY_ENV}.") from exc
+        raise MasterKeyError(
+            f"Cannot read the master key file {path}: {exc}. Fix its permissions, or set {MASTER_KEY_ENV}."
+        ) from exc
     key = decode_key(text)
     if key is None:
         raise MasterKeyError(
@@ -134,8 +141,11 @@ def _create(path: Path) -> None:
             folder.mkdir(mode=0o700, parents=True)
             os.chmod(folder, 0o700)  # whatever the umask did
         elif stat.S_IMODE(folder.stat().st_mode) & 0o077:
-            log.warning("the folder %s of the master key is open to other users (mode %o); consider chmod 700",
-                        folder, stat.S_IMODE(folder.stat().st_mode))
+            log.warning(
+                "the folder %s of the master key is open to other users (mode %o); consider chmod 700",
+                folder,
+                stat.S_IMODE(folder.stat().st_mode),
+            )
         tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
         line = base64.b64encode(os.urandom(KEY_SIZE)) + b"\n"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -144,7 +154,7 @@ def _create(path: Path) -> None:
                 os.fchmod(fd, 0o600)  # in case the umask or the file system did something odd
                 view = memoryview(line)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -153,8 +163,10 @@ def _create(path: Path) -> None:
             tmp.unlink(missing_ok=True)
         _fsync_dir(folder)
     except OSError as exc:
-        raise MasterKeyError(f"Cannot create the master key file {path}: {exc}. Make {folder} writable, "
-                             f"set {KEY_FILE_ENV} to another place, or set {MASTER_KEY_ENV}.") from exc
+        raise MasterKeyError(
+            f"Cannot create the master key file {path}: {exc}. Make {folder} writable, "
+            f"set {KEY_FILE_ENV} to another place, or set {MASTER_KEY_ENV}."
+        ) from exc
 
 
 def _place_without_overwrite(tmp: Path, path: Path) -> None:

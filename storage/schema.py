@@ -31,13 +31,31 @@ async def seal_evidence_rows(db: aiosqlite.Connection, keys: Keyring) -> None:
         async with db.execute("SELECT * FROM evidence WHERE case_id = ? ORDER BY no", (case["id"],)) as cur:
             rows = await cur.fetchall()
         for old in rows:
-            row = {k: old[k] for k in ("case_id", "no", "blob_id", "kind", "category", "size", "mime", "extension",
-                                       "received_at", "message_date", "caption", "note", "filename")}
+            row = {
+                k: old[k]
+                for k in (
+                    "case_id",
+                    "no",
+                    "blob_id",
+                    "kind",
+                    "category",
+                    "size",
+                    "mime",
+                    "extension",
+                    "received_at",
+                    "message_date",
+                    "caption",
+                    "note",
+                    "filename",
+                )
+            }
             row["sha256_sealed"] = sealer.seal_field(old["no"], "sha256", old["sha256"])
             row["file_unique_id"] = sealer.seal_field(old["no"], "file_unique_id", old["file_unique_id"] or "")
             row["dup_key"] = sealer.duplicate_key(old["sha256"])
             row["seal"] = sealer.seal(row, old["sha256"])
-            await db.execute(f"INSERT INTO evidence_v2 ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
+            await db.execute(
+                f"INSERT INTO evidence_v2 ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
+            )
 
 
 MIGRATIONS: list[list[Step]] = [
@@ -94,7 +112,7 @@ MIGRATIONS: list[list[Step]] = [
             handled_at  TEXT
         )
         """,
-    ],    # 2: the stored record bound under the case key; no bare hash, no cross-bot file id in the clear
+    ],  # 2: the stored record bound under the case key; no bare hash, no cross-bot file id in the clear
     [
         """
         CREATE TABLE evidence_v2 (

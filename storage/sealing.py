@@ -113,8 +113,19 @@ class RowSealer:
     def seal(self, row: Columns, sha256_hex: str) -> bytes:
         """The row's seal: ``row`` holds its stored columns, ``sha256_hex`` the opened hash."""
         canonical = [
-            ROW_SEAL_VERSION, self.case_id, self.chat_id, row["no"], row["blob_id"], row["kind"], row["category"],
-            row["size"], sha256_hex, row["mime"], row["extension"], row["received_at"], row["message_date"],
+            ROW_SEAL_VERSION,
+            self.case_id,
+            self.chat_id,
+            row["no"],
+            row["blob_id"],
+            row["kind"],
+            row["category"],
+            row["size"],
+            sha256_hex,
+            row["mime"],
+            row["extension"],
+            row["received_at"],
+            row["message_date"],
             *[hashlib.sha256(row[f]).hexdigest() if row[f] else None for f in SEALED_FIELDS],
         ]
         encoded = json.dumps(canonical, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -40,8 +40,13 @@ log = logging.getLogger(__name__)
 JOURNAL_KEEP = timedelta(days=2)
 BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_BACKOFF = (0.0, 0.02, 0.05, 0.1, 0.2)  # seconds before each try, under a second in all
-PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON",
-           f"busy_timeout={BUSY_TIMEOUT_MS}")
+PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    "foreign_keys=ON",
+    "secure_delete=ON",
+    f"busy_timeout={BUSY_TIMEOUT_MS}",
+)
 
 
 async def migrate(db: aiosqlite.Connection, keys: Keyring) -> int:
@@ -69,8 +74,7 @@ async def migrate(db: aiosqlite.Connection, keys: Keyring) -> int:
 class SqliteStorage(Storage):
     """The database, the vault and the scratch folder of one data directory."""
 
-    def __init__(self, db: aiosqlite.Connection, data_dir: Path, keys: Keyring,
-                 *, clock: Callable[[], datetime] = now):
+    def __init__(self, db: aiosqlite.Connection, data_dir: Path, keys: Keyring, *, clock: Callable[[], datetime] = now):
         self.db = db
         self.data_dir = data_dir
         self.keys = keys
@@ -82,8 +86,15 @@ class SqliteStorage(Storage):
         self._isolation = MemoryChatIsolation()
 
     @classmethod
-    async def open(cls, data_dir: Path, master_key: str | None = None, *, key_file: Path | None = None,
-                   key_in_data_dir: bool = False, clock: Callable[[], datetime] = now) -> "SqliteStorage":
+    async def open(
+        cls,
+        data_dir: Path,
+        master_key: str | None = None,
+        *,
+        key_file: Path | None = None,
+        key_in_data_dir: bool = False,
+        clock: Callable[[], datetime] = now,
+    ) -> SqliteStorage:
         """Open (or create) the data directory. ``master_key`` is SHOUHU_MASTER_KEY's value; without
         it the key comes from ``key_file`` (see ``storage.masterkey``). MasterKeyError, with a
         sentence for the operator, if the key is missing, misplaced or does not open the data."""
@@ -125,15 +136,19 @@ class SqliteStorage(Storage):
         the first start) decides; a database from before it goes by its cases (any one that
         opens: a single changed row must not pass for a wrong key), else by its journal."""
         where = "SHOUHU_MASTER_KEY" if source.env_value is not None else f"the key file {source.key_file}"
-        wrong = (f"The master key from {where} does not open the {{what}} in {self.data_dir}. Set "
-                 "SHOUHU_MASTER_KEY (or restore the key file) to the key this data was created with.")
+        wrong = (
+            f"The master key from {where} does not open the {{what}} in {self.data_dir}. Set "
+            "SHOUHU_MASTER_KEY (or restore the key file) to the key this data was created with."
+        )
         if await _has_table(self.db, "meta"):
             row = await self._one("SELECT value FROM meta WHERE name = 'key_check'")
             if row:
                 if self.keys.opens_key_check(row["value"]):
                     return
                 if holds:
-                    raise crypto.MasterKeyError(wrong.format(what="cases stored" if "case" in holds else "updates waiting in the journal"))
+                    raise crypto.MasterKeyError(
+                        wrong.format(what="cases stored" if "case" in holds else "updates waiting in the journal")
+                    )
                 log.info("a new master key for a database that holds nothing sealed")
                 return
         if not await _has_table(self.db, "cases"):
@@ -160,8 +175,9 @@ class SqliteStorage(Storage):
         row = await self._one("SELECT value FROM meta WHERE name = 'key_check'")
         if row is None or not self.keys.opens_key_check(row["value"]):
             async with self._write:
-                await self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('key_check', ?)",
-                                      (self.keys.key_check(),))
+                await self.db.execute(
+                    "INSERT OR REPLACE INTO meta (name, value) VALUES ('key_check', ?)", (self.keys.key_check(),)
+                )
                 await self.db.commit()
 
     async def _sweep(self) -> None:
@@ -270,8 +286,10 @@ class SqliteStorage(Storage):
                 self._wipe_pending = False
                 return True
         if not self._wipe_pending:
-            log.warning("a deletion is not finished on disk: another connection to the database holds old "
-                        "pages in its WAL; it is retried by maintenance until that connection ends")
+            log.warning(
+                "a deletion is not finished on disk: another connection to the database holds old "
+                "pages in its WAL; it is retried by maintenance until that connection ends"
+            )
         self._wipe_pending = True
         return False
 
@@ -324,8 +342,11 @@ class SqliteStorage(Storage):
             if nos == [0]:
                 log.error("case %s: its key does not open for its chat; the case row was changed", case_id)
             else:
-                log.error("case %s: item(s) %s do not match their seal; they were changed in the database",
-                          case_id, ", ".join(f"E-{n:03d}" for n in nos))
+                log.error(
+                    "case %s: item(s) %s do not match their seal; they were changed in the database",
+                    case_id,
+                    ", ".join(f"E-{n:03d}" for n in nos),
+                )
         return problems
 
     async def maintenance(self) -> MaintenanceReport:
@@ -336,7 +357,8 @@ class SqliteStorage(Storage):
             await self.db.execute("BEGIN IMMEDIATE")
             try:
                 updates = await self.db.execute(
-                    "DELETE FROM updates WHERE handled_at IS NOT NULL AND handled_at < ?", (iso(t - JOURNAL_KEEP),))
+                    "DELETE FROM updates WHERE handled_at IS NOT NULL AND handled_at < ?", (iso(t - JOURNAL_KEEP),)
+                )
                 messages = await self.db.execute("DELETE FROM chat_messages WHERE at < ?", (iso(t - DELETABLE_FOR),))
                 await self.db.commit()
             except BaseException:
@@ -356,6 +378,7 @@ async def _sealed_contents(db: aiosqlite.Connection) -> str:
     """What the database keeps under the master key, in words for the operator ("" if nothing)."""
     if not await _has_table(db, "cases"):
         return ""
+
     async def count(sql: str) -> int:
         async with db.execute(sql) as cur:
             row = await cur.fetchone()

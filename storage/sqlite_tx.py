@@ -12,7 +12,7 @@ import mimetypes
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -23,16 +23,18 @@ from storage.base import CaseKey, EvidenceVault, StoredEvidence, Transaction
 from storage.sealing import Keyring, RowSealer
 
 DELETABLE_FOR = timedelta(hours=47)  # Telegram lets a bot delete its messages for 48 hours
-COLUMNS = ("case_id, no, blob_id, kind, category, size, mime, extension, received_at, message_date, dup_key, "
-           "sha256_sealed, file_unique_id, caption, note, filename, seal")
+COLUMNS = (
+    "case_id, no, blob_id, kind, category, size, mime, extension, received_at, message_date, dup_key, "
+    "sha256_sealed, file_unique_id, caption, note, filename, seal"
+)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return t.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def extension_for(kind: str, mime: str, filename: str) -> str:
@@ -52,8 +54,9 @@ class SqliteTx(Transaction):
     (files leave the vault then); ``after_rollback`` removes files written for rows that never
     committed."""
 
-    def __init__(self, db: aiosqlite.Connection, vault: EvidenceVault, keys: Keyring,
-                 clock: Callable[[], datetime] = now):
+    def __init__(
+        self, db: aiosqlite.Connection, vault: EvidenceVault, keys: Keyring, clock: Callable[[], datetime] = now
+    ):
         self.db = db
         self.vault = vault
         self.keys = keys
@@ -74,8 +77,14 @@ class SqliteTx(Transaction):
     async def case(self, key: CaseKey, locale: str, start: str) -> Case:
         row = await self._one("SELECT id, locale, node, ticks, awaiting FROM cases WHERE chat_id = ?", (key.chat_id,))
         if row:
-            return Case(row["id"], key.chat_id, row["locale"], row["node"], set(json.loads(row["ticks"])),
-                        Awaiting.decode(row["awaiting"]))
+            return Case(
+                row["id"],
+                key.chat_id,
+                row["locale"],
+                row["node"],
+                set(json.loads(row["ticks"])),
+                Awaiting.decode(row["awaiting"]),
+            )
         case_id = secrets.token_hex(16)
         case_key, wrapped = self.keys.new_case_key(case_id, key.chat_id)
         t = iso(self.clock())
@@ -99,8 +108,13 @@ class SqliteTx(Transaction):
             return
         await self.db.execute(
             "UPDATE cases SET node = ?, ticks = ?, awaiting = ?, updated_at = ? WHERE id = ?",
-            (case.node, json.dumps(sorted(case.ticks)), case.awaiting.encode() if case.awaiting else None,
-             iso(self.clock()), case.id),
+            (
+                case.node,
+                json.dumps(sorted(case.ticks)),
+                case.awaiting.encode() if case.awaiting else None,
+                iso(self.clock()),
+                case.id,
+            ),
         )
 
     async def record_messages(self, key: CaseKey, message_ids: Sequence[int]) -> None:
@@ -151,18 +165,31 @@ class SqliteTx(Transaction):
         note, caption, filename = opened("note", "note"), opened("caption", "caption"), opened("filename", "filename")
         intact = intact and sealer.check(row, sha)
         item = EvidenceItem(
-            no, row["kind"], row["category"], row["size"], sha, datetime.fromisoformat(row["received_at"]),
-            row["mime"], row["extension"], note=note, caption=caption,
+            no,
+            row["kind"],
+            row["category"],
+            row["size"],
+            sha,
+            datetime.fromisoformat(row["received_at"]),
+            row["mime"],
+            row["extension"],
+            note=note,
+            caption=caption,
             message_date=datetime.fromisoformat(row["message_date"]) if row["message_date"] else None,
             blob_id=row["blob_id"],
         )
         return StoredEvidence(item, filename=filename, intact=intact)
 
-    async def records(self, case: Case, offset: int = 0, limit: int = -1, no: int | None = None) -> list[StoredEvidence]:
+    async def records(
+        self, case: Case, offset: int = 0, limit: int = -1, no: int | None = None
+    ) -> list[StoredEvidence]:
         """Items in order of their number (or item ``no``), with what only the export needs."""
         params: tuple[str | int, ...]
         if no is None:
-            sql, params = f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? ORDER BY no LIMIT ? OFFSET ?", (case.id, limit, offset)
+            sql, params = (
+                f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? ORDER BY no LIMIT ? OFFSET ?",
+                (case.id, limit, offset),
+            )
         else:
             sql, params = f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? AND no = ?", (case.id, no)
         async with self.db.execute(sql, params) as cur:
@@ -179,7 +206,9 @@ class SqliteTx(Transaction):
         async with self.db.execute("SELECT id, chat_id, wrapped_key FROM cases") as cur:
             async for r in cur:
                 try:
-                    sealers[r["id"]] = RowSealer(r["id"], r["chat_id"], self.keys.unwrap(r["id"], r["chat_id"], r["wrapped_key"]))
+                    sealers[r["id"]] = RowSealer(
+                        r["id"], r["chat_id"], self.keys.unwrap(r["id"], r["chat_id"], r["wrapped_key"])
+                    )
                 except crypto.IntegrityError:
                     sealers[r["id"]] = None
         bad: dict[str, list[int]] = {cid: [0] for cid, sealer in sealers.items() if sealer is None}
@@ -225,18 +254,27 @@ class SqliteTx(Transaction):
         no = found["next_no"]
         await self.db.execute("UPDATE cases SET next_no = next_no + 1 WHERE id = ?", (case.id,))
         row: dict[str, object] = {
-            "case_id": case.id, "no": no, "blob_id": staged.blob_id, "kind": staged.kind, "category": None,
-            "size": staged.size, "mime": staged.mime or "application/octet-stream",
-            "extension": extension_for(staged.kind, staged.mime, staged.filename), "received_at": iso(self.clock()),
+            "case_id": case.id,
+            "no": no,
+            "blob_id": staged.blob_id,
+            "kind": staged.kind,
+            "category": None,
+            "size": staged.size,
+            "mime": staged.mime or "application/octet-stream",
+            "extension": extension_for(staged.kind, staged.mime, staged.filename),
+            "received_at": iso(self.clock()),
             "message_date": iso(staged.message_date) if staged.message_date else None,
             "dup_key": sealer.duplicate_key(staged.sha256),
             "sha256_sealed": sealer.seal_field(no, "sha256", staged.sha256),
             "file_unique_id": sealer.seal_field(no, "file_unique_id", staged.file_unique_id),
-            "caption": sealer.seal_field(no, "caption", staged.caption), "note": None,
+            "caption": sealer.seal_field(no, "caption", staged.caption),
+            "note": None,
             "filename": sealer.seal_field(no, "filename", staged.filename),
         }
         row["seal"] = sealer.seal(row, staged.sha256)
-        await self.db.execute(f"INSERT INTO evidence ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
+        await self.db.execute(
+            f"INSERT INTO evidence ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
+        )
         item = await self.evidence_get(case, no)
         assert item is not None  # just inserted, same transaction
         return item, False
@@ -244,7 +282,9 @@ class SqliteTx(Transaction):
     async def evidence_add_text(self, case: Case, text: str) -> tuple[EvidenceItem, bool]:
         key = await self.case_key(case)
         blob_id, path, sha, size = await self.vault.write_bytes(case.id, key, text.encode("utf-8"))
-        staged = StagedFile(blob_id, path, sha, size, "testimony", "text/plain; charset=utf-8", message_date=self.clock())
+        staged = StagedFile(
+            blob_id, path, sha, size, "testimony", "text/plain; charset=utf-8", message_date=self.clock()
+        )
         return await self.evidence_add(case, staged)
 
     async def _change(self, case: Case, no: int, column: str, value: object) -> bool:
@@ -255,10 +295,11 @@ class SqliteTx(Transaction):
             return False
         sealer = await self.sealer(case)
         record = self._item(sealer, row)
-        changed = {k: row[k] for k in row.keys()} | {column: value}
+        changed = {k: row[k] for k in row.keys()} | {column: value}  # noqa: SIM118 - a Row iterates values
         seal = sealer.seal(changed, record.item.sha256) if record.intact else row["seal"]
-        await self.db.execute(f"UPDATE evidence SET {column} = ?, seal = ? WHERE case_id = ? AND no = ?",
-                              (value, seal, case.id, no))
+        await self.db.execute(
+            f"UPDATE evidence SET {column} = ?, seal = ? WHERE case_id = ? AND no = ?", (value, seal, case.id, no)
+        )
         return True
 
     async def evidence_set_category(self, case: Case, no: int, category: str) -> bool:

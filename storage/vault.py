@@ -15,8 +15,8 @@ import logging
 import os
 import secrets
 import shutil
-from pathlib import Path
 from collections.abc import AsyncIterable, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 from storage.base import EvidenceVault

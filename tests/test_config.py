@@ -15,16 +15,25 @@ def test_defaults_and_secrets_out_of_repr():
 
 
 def test_environment_overrides():
-    s = Settings.from_env({"TELEGRAM_API_URL": "http://127.0.0.1:8081/", "SHOUHU_DATA_DIR": "/srv/shouhu",
-                           "SHOUHU_QUOTA_MB": "5", "SHOUHU_LOCAL_BOT_API": "1"})
+    s = Settings.from_env(
+        {
+            "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
+            "SHOUHU_DATA_DIR": "/srv/shouhu",
+            "SHOUHU_QUOTA_MB": "5",
+            "SHOUHU_LOCAL_BOT_API": "1",
+        }
+    )
     assert s.api_url == "http://127.0.0.1:8081" and str(s.data_dir) == "/srv/shouhu"
     assert s.quota_bytes == 5 * 1024 * 1024 and s.local_api and s.token is None
 
 
-@pytest.mark.parametrize("env, needle", [
-    ({"SHOUHU_QUOTA_MB": "lots"}, "SHOUHU_QUOTA_MB"),
-    ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"),
-])
+@pytest.mark.parametrize(
+    "env, needle",
+    [
+        ({"SHOUHU_QUOTA_MB": "lots"}, "SHOUHU_QUOTA_MB"),
+        ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"),
+    ],
+)
 def test_bad_values_are_explained(env, needle):
     with pytest.raises(ConfigError, match=needle):
         Settings.from_env(env)

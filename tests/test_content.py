@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.screens import render
-from flows.features.evidence import receipt
 from flows.content import MAX_LABEL_WIDTH, html_problems, label_width, load_content
 from flows.engine import code_tables
 from flows.errors import ContentError
-from flows.model import Btn, Case, EvidenceItem
+from flows.features.evidence import receipt
+from flows.model import Case, EvidenceItem
+from flows.screens import render
 from tests.conftest import CONTENT_DIR, ROOT
 
 ACTIONS, MESSAGES, PLAIN_TEXT_MESSAGES = code_tables()
@@ -155,10 +155,14 @@ def test_reported_fact_may_not_cite_an_article(broken):
 def test_check_command_exits_1_and_prints_file_line(broken):
     f = broken / "nodes.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("go: menu}", "go: nowhere}", 1), encoding="utf-8")
-    bad = subprocess.run([sys.executable, "bot.py", "check", str(broken.parent)], cwd=ROOT, capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "bot.py", "check", str(broken.parent)], cwd=ROOT, capture_output=True, text=True
+    )
     assert bad.returncode == 1
     assert f"{f}:" in bad.stderr and "nowhere" in bad.stderr
-    good = subprocess.run([sys.executable, "bot.py", "check", str(CONTENT_DIR)], cwd=ROOT, capture_output=True, text=True)
+    good = subprocess.run(
+        [sys.executable, "bot.py", "check", str(CONTENT_DIR)], cwd=ROOT, capture_output=True, text=True
+    )
     assert good.returncode == 0, good.stderr
 
 
@@ -167,8 +171,12 @@ def test_telegram_language_code_picks_the_locale(tmp_path):
     shutil.copytree(CONTENT_DIR / "zh-CN", root / "zh-CN")
     shutil.copytree(CONTENT_DIR / "zh-CN", root / "en")
     bot = root / "en" / "bot.yaml"
-    bot.write_text(bot.read_text(encoding="utf-8").replace("locale: zh-CN", "locale: en")
-                   .replace("language_codes: [zh]", "language_codes: [en]"), encoding="utf-8")
+    bot.write_text(
+        bot.read_text(encoding="utf-8")
+        .replace("locale: zh-CN", "locale: en")
+        .replace("language_codes: [zh]", "language_codes: [en]"),
+        encoding="utf-8",
+    )
     content = load_content(root)
     assert content.for_language("en-US").code == "en"
     assert content.for_language("zh-hans").code == "zh-CN"
@@ -177,29 +185,39 @@ def test_telegram_language_code_picks_the_locale(tmp_path):
 
 def test_law_plain_words_and_checklist_ticked_by_load_and_are_checked(broken):
     lists = broken / "checklists.yaml"
-    lists.write_text(lists.read_text(encoding="utf-8").rstrip() + """
+    lists.write_text(
+        lists.read_text(encoding="utf-8").rstrip()
+        + """
   probe_kit:
     title: 试
     items:
       - {id: own_account, text: 我写的经过, ticked_by: testimony}
       - {id: statements, text: 亲友说明, ticked_by: category:witness}
       - {id: plain, text: 手动打勾}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     law = broken / "law.yaml"
-    law.write_text(law.read_text(encoding="utf-8").rstrip() + """
+    law.write_text(
+        law.read_text(encoding="utf-8").rstrip()
+        + """
   probe_fact:
     text: 《民法典》第1033条：不得侵扰他人的私人生活安宁。
     plain: 没有你的同意，别人不能一再打扰你。
     source: 《中华人民共和国民法典》
     as_of: 2026-11-01
     certainty: verified
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     zh = load_content(broken.parent).locale("zh-CN")
     assert zh.law["probe_fact"].plain == "没有你的同意，别人不能一再打扰你。"
     assert [i.ticked_by for i in zh.checklists["probe_kit"].items] == ["testimony", "category:witness", None]
 
     probe = "{id: statements, text: 亲友说明, ticked_by: category:witness}"
-    lists.write_text(lists.read_text(encoding="utf-8").replace(probe, probe.replace("witness", "wechat")), encoding="utf-8")
+    lists.write_text(
+        lists.read_text(encoding="utf-8").replace(probe, probe.replace("witness", "wechat")), encoding="utf-8"
+    )
     problems = problems_for(broken)
     line = line_of(lists, "category:wechat")
     assert any(p.startswith(f"{lists}:{line}:") and "ticked_by" in p for p in problems), problems

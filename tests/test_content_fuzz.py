@@ -21,18 +21,36 @@ from flows.content import load_content
 from flows.errors import ContentError
 from tests.conftest import CONTENT_DIR
 
-READ = ("bot.yaml", "law.yaml", "checklists.yaml", "categories.yaml", "crisis.yaml", "steps.yaml", "phrases.yaml",
-        "messages*.yaml", "nodes*.yaml")  # what flows.content reads (interest.yaml is flows/interest.py's)
+READ = (
+    "bot.yaml",
+    "law.yaml",
+    "checklists.yaml",
+    "categories.yaml",
+    "crisis.yaml",
+    "steps.yaml",
+    "phrases.yaml",
+    "messages*.yaml",
+    "nodes*.yaml",
+)  # what flows.content reads (interest.yaml is flows/interest.py's)
 FILES = sorted({p.name for pattern in READ for p in (CONTENT_DIR / "zh-CN").glob(pattern)})
 ID_MAPS = ("nodes", "law", "checklists", "messages")  # top keys whose children are ids
 ORIGINAL = {name: yaml.safe_load((CONTENT_DIR / "zh-CN" / name).read_text(encoding="utf-8")) for name in FILES}
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 10), st.sampled_from(["", "x", "welcome", "{", "<b>", "+08:00"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10),
+    st.sampled_from(["", "x", "welcome", "{", "<b>", "+08:00"]),
     st.just(datetime.date(2026, 1, 1)),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-    st.sampled_from(["id", "text", "go", "label", "title", "x", "items", "n"]), inner, max_size=3), max_leaves=6)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "text", "go", "label", "title", "x", "items", "n"]), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def paths(tree: Any, prefix: tuple = ()) -> list[tuple]:
@@ -52,8 +70,9 @@ def shapes(tree: Any) -> list[list[tuple]]:
     a few dozen examples reach every kind of place instead of mostly message texts."""
     groups: dict[tuple, list[tuple]] = {}
     for path in paths(tree):
-        key = tuple("[]" if isinstance(p, int) else "*" if i == 1 and path[0] in ID_MAPS else p
-                    for i, p in enumerate(path))
+        key = tuple(
+            "[]" if isinstance(p, int) else "*" if i == 1 and path[0] in ID_MAPS else p for i, p in enumerate(path)
+        )
         groups.setdefault(key, []).append(path)
     return list(groups.values())
 
@@ -67,8 +86,13 @@ def replaced(tree: Any, path: tuple, value: Any) -> Any:
     return [replaced(v, rest, value) if i == head else v for i, v in enumerate(tree)]
 
 
-@settings(max_examples=80, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_any_shape_in_any_file_is_reported_not_raised(tmp_path: Path, data: st.DataObject):
     root = tmp_path / "content"

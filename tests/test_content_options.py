@@ -88,8 +88,12 @@ def seven_steps(zh_dir: Path, sixth_short: str = "⑥回访") -> None:
 def test_four_steps_are_listed_and_the_last_has_no_next_step(zh_dir):
     four_steps(zh_dir)
     content = load_content(zh_dir.parent)
-    assert steps_list(content) == [("1. 停止恐慌还款", "s|1"), ("2. 保存证据", "s|2"), ("3. 向监管投诉", "s|3"),
-                                   ("4. 报警", "s|4")]
+    assert steps_list(content) == [
+        ("1. 停止恐慌还款", "s|1"),
+        ("2. 保存证据", "s|2"),
+        ("3. 向监管投诉", "s|3"),
+        ("4. 报警", "s|4"),
+    ]
     assert step_moves(content, "sue") == ["s|3"], "step 4 is the last: back to 3, no next"
     assert content.locale("zh-CN").nodes["sue"].step == 4
 
@@ -115,8 +119,13 @@ def test_the_step_bar_must_fit_one_row_whatever_the_number_of_steps(zh_dir, tmp_
     lines = steps_file.read_text(encoding="utf-8").splitlines()
     for label in ("⑤找律师", "⑥找律师"):
         line = next(i for i, text in enumerate(lines, 1) if label in text)
-        assert any(p.startswith(f"{steps_file}:{line}:") and "step bar does not fit one phone row" in p
-                   and "7 steps share 40 cells" in p and "5 cells wide" in p for p in found), found
+        assert any(
+            p.startswith(f"{steps_file}:{line}:")
+            and "step bar does not fit one phone row" in p
+            and "7 steps share 40 cells" in p
+            and "5 cells wide" in p
+            for p in found
+        ), found
     assert len(found) == 2, found
 
 
@@ -134,8 +143,10 @@ def test_a_node_may_not_belong_to_a_step_that_does_not_exist(zh_dir):
     four_steps(zh_dir)
     edit(zh_dir / "nodes_step5.yaml", "    step: 4\n", "    step: 5\n")
     f = zh_dir / "nodes_step5.yaml"
-    assert any(p.startswith(f"{f}:") and "'step' must be a step number from 1 to 4, not the number 5" in p
-               for p in problems(zh_dir.parent))
+    assert any(
+        p.startswith(f"{f}:") and "'step' must be a step number from 1 to 4, not the number 5" in p
+        for p in problems(zh_dir.parent)
+    )
 
 
 # ----------------------------------------------------------------------------- messages
@@ -155,18 +166,26 @@ def test_messages_may_be_split_over_several_files(zh_dir):
 def test_the_code_says_which_messages_and_actions_exist(zh_dir):
     required = {**MESSAGES, "language_chosen": frozenset({"name"})}
     messages = zh_dir / "messages.yaml"
-    assert any(p.startswith(f"{messages}:1:") and "message 'language_chosen' is missing" in p
-               for p in problems(zh_dir.parent, required_messages=required))
+    assert any(
+        p.startswith(f"{messages}:1:") and "message 'language_chosen' is missing" in p
+        for p in problems(zh_dir.parent, required_messages=required)
+    )
 
-    (zh_dir / "messages_language.yaml").write_text("messages:\n  language_chosen: 好的，现在用{name}。\n", encoding="utf-8")
+    (zh_dir / "messages_language.yaml").write_text(
+        "messages:\n  language_chosen: 好的，现在用{name}。\n", encoding="utf-8"
+    )
     edit(zh_dir / "nodes_step2.yaml", "{label: 我的证据, action: evidence}", "{label: 案卷, action: case_file}")
     assert any("unknown action 'case_file'" in p for p in problems(zh_dir.parent, required_messages=required))
 
     loc = load(zh_dir.parent, required_messages=required, actions=ACTIONS | {"case_file"})
     assert loc.msg("language_chosen", name="<中文>") == "好的，现在用&lt;中文&gt;。"
     assert any(b.action == "case_file" for row in loc.nodes["save_evidence"].buttons for b in row)
-    plain = load(zh_dir.parent, required_messages=required, actions=ACTIONS | {"case_file"},
-                 plain_text_messages=frozenset({"language_chosen"}))
+    plain = load(
+        zh_dir.parent,
+        required_messages=required,
+        actions=ACTIONS | {"case_file"},
+        plain_text_messages=frozenset({"language_chosen"}),
+    )
     assert plain.msg("language_chosen", name="<中文>") == "好的，现在用<中文>。"
 
 

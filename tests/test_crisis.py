@@ -104,7 +104,18 @@ def test_everyday_hyperbole_is_not_a_crisis(text):
 
 def test_the_list_is_long_enough_and_holds_the_words_the_issue_names():
     assert len(IN_CRISIS) + len(NOT_CRISIS) >= 60
-    for w in ["撑不住了", "没法活了", "活不了了", "寻短见", "还不如死", "想去死", "活着好累", "不想再活了", "安眠药", "跳下去"]:
+    for w in [
+        "撑不住了",
+        "没法活了",
+        "活不了了",
+        "寻短见",
+        "还不如死",
+        "想去死",
+        "活着好累",
+        "不想再活了",
+        "安眠药",
+        "跳下去",
+    ]:
         assert is_crisis(w, WORDS, EXCEPTIONS), w
 
 

@@ -6,7 +6,6 @@ import io
 import os
 
 import pytest
-
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -61,9 +60,7 @@ def _reference_decode(case_key: bytes, context: bytes, blob: bytes) -> bytes:
     """Independent decoder written from the module docstring only."""
     assert blob[:4] == b"SHV1"
     salt, body = blob[4:20], blob[20:]
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=salt, info=b"shouhu/v1/file\x00" + context
-    ).derive(case_key)
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=b"shouhu/v1/file\x00" + context).derive(case_key)
     pieces = [body[i : i + ENC] for i in range(0, len(body), ENC)] or [b""]
     out = []
     for i, chunk in enumerate(pieces):

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from flows.screens import render
 from flows.model import Message, Press, Toast
+from flows.screens import render
 from handlers.core import Services
 from storage.sqlite import SqliteStorage as Storage
 from tests.chat import EngineChat
@@ -84,7 +84,9 @@ async def test_old_message_button_still_works(chat, zh):
     assert chat.case.node == first.go
 
 
-@pytest.mark.parametrize("data", ["g|nowhere|welcome", "g|welcome|nowhere", "s|9", "t|welcome|x", "zz", "", "c|1|other", "eo|x"])
+@pytest.mark.parametrize(
+    "data", ["g|nowhere|welcome", "g|welcome|nowhere", "s|9", "t|welcome|x", "zz", "", "c|1|other", "eo|x"]
+)
 async def test_forged_or_stale_button_answers_and_shows_where_you_are(chat, zh, data):
     await chat.send("/start")
     await chat.jump(3)

@@ -101,7 +101,7 @@ async def test_only_the_bot_can_read_its_files(term, tmp_path, data_dir, storage
 async def test_nothing_readable_at_rest(term, tmp_path, data_dir, storage):
     await say(term, f":file {write(tmp_path, 'a.txt', b'letter ' + MARKER)} caption {MARKER.decode()}")
     await press(term, "短信截图")
-    await press(term, term.s.content.locale('zh-CN').msg("btn_add_note"))
+    await press(term, term.s.content.locale("zh-CN").msg("btn_add_note"))
     await say(term, f"note {MARKER.decode()}")
     await say(term, "/testimony")
     await say(term, f"他们打给了我的领导 {MARKER.decode()}")
@@ -152,8 +152,8 @@ async def test_tampered_item_is_reported_never_packed(term, tmp_path, storage, d
     if damage == "flip":
         blob[header + 100] ^= 1
     elif damage == "swap":
-        a, b = blob[header:header + chunk], blob[header + chunk:header + 2 * chunk]
-        blob[header:header + 2 * chunk] = b + a
+        a, b = blob[header : header + chunk], blob[header + chunk : header + 2 * chunk]
+        blob[header : header + 2 * chunk] = b + a
     elif damage == "drop_last":
         blob = blob[: header + 3 * chunk]
     else:

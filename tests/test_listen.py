@@ -62,8 +62,14 @@ def test_hotline_numbers_stay_numbers_and_amounts_do_not_matter(listener):
 
 
 def test_greetings_and_thanks_get_a_human_answer(listener):
-    for text, social in [("你好", Social.GREETING), ("在吗？？", Social.GREETING), ("hi", Social.GREETING),
-                         ("谢谢！", Social.THANKS), ("好的，谢谢谢谢", Social.THANKS), ("辛苦了", Social.THANKS)]:
+    for text, social in [
+        ("你好", Social.GREETING),
+        ("在吗？？", Social.GREETING),
+        ("hi", Social.GREETING),
+        ("谢谢！", Social.THANKS),
+        ("好的，谢谢谢谢", Social.THANKS),
+        ("辛苦了", Social.THANKS),
+    ]:
         m = listener.match(text)
         assert m.social is social and m.level is Level.NONE and not m.hits, (text, m)
 
@@ -107,10 +113,12 @@ def test_nothing_typed_ever_breaks_it(listener):
 
 def test_the_input_format_does_not_care_where_phrases_come_from():
     lst = Listener(
-        iter([
-            ("dogs", "狗", "<b>关于狗</b>", ["小狗怎么养", "狗粮"]),
-            ("cats", "猫", "关于猫", ("猫砂", "小猫不吃饭")),
-        ]),
+        iter(
+            [
+                ("dogs", "狗", "<b>关于狗</b>", ["小狗怎么养", "狗粮"]),
+                ("cats", "猫", "关于猫", ("猫砂", "小猫不吃饭")),
+            ]
+        ),
         greeting=["你好"],
     )
     assert lst.match("我家小猫两天不吃饭了").nodes[0] == "cats"

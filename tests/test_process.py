@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from tests.conftest import CONTENT_DIR, MASTER_KEY, ROOT, TOKEN
 
 USER = 424242
@@ -17,8 +16,14 @@ DATA = os.urandom(300_000)
 
 
 def start_bot(server, data_dir: Path, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.url, SHOUHU_DATA_DIR=str(data_dir),
-               SHOUHU_CONTENT_DIR=str(CONTENT_DIR), SHOUHU_MASTER_KEY=MASTER_KEY)
+    env = dict(
+        os.environ,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=server.url,
+        SHOUHU_DATA_DIR=str(data_dir),
+        SHOUHU_CONTENT_DIR=str(CONTENT_DIR),
+        SHOUHU_MASTER_KEY=MASTER_KEY,
+    )
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen([sys.executable, "bot.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -113,8 +118,12 @@ def test_no_token_explains_and_points_to_chat(tmp_path):
 
 
 def test_terminal_chat_walks_the_five_steps(tmp_path, zh):
-    env = dict(os.environ, SHOUHU_DATA_DIR=str(tmp_path / "data"), SHOUHU_CONTENT_DIR=str(CONTENT_DIR),
-               SHOUHU_KEY_FILE=str(tmp_path / "config" / "master.key"))
+    env = dict(
+        os.environ,
+        SHOUHU_DATA_DIR=str(tmp_path / "data"),
+        SHOUHU_CONTENT_DIR=str(CONTENT_DIR),
+        SHOUHU_KEY_FILE=str(tmp_path / "config" / "master.key"),
+    )
     evidence = tmp_path / "shot.png"
     evidence.write_bytes(b"\x89PNG fake screenshot")
     welcome_buttons = [b for row in zh.nodes[zh.start].buttons for b in row]
@@ -123,8 +132,15 @@ def test_terminal_chat_walks_the_five_steps(tmp_path, zh):
     for step in zh.steps:
         lines += ["/start", str(menu_index), str(step.n)]  # the menu lists the five steps first
     lines += [f":file {evidence} 截图", "1", "/status", "/evidence", ":q"]
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "chat"], cwd=tmp_path, env=env, input="\n".join(lines) + "\n",
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "chat"],
+        cwd=tmp_path,
+        env=env,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout
     for step in zh.steps:
@@ -137,16 +153,36 @@ def test_terminal_chat_walks_the_five_steps(tmp_path, zh):
 def test_wrong_master_key_is_a_sentence_not_a_traceback(fake, data_dir, tmp_path):
     import base64
 
-    env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url, SHOUHU_DATA_DIR=str(data_dir),
-               SHOUHU_MASTER_KEY="not base64!", SHOUHU_CONTENT_DIR=str(CONTENT_DIR))
+    env = dict(
+        os.environ,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=fake.url,
+        SHOUHU_DATA_DIR=str(data_dir),
+        SHOUHU_MASTER_KEY="not base64!",
+        SHOUHU_CONTENT_DIR=str(CONTENT_DIR),
+    )
     r = subprocess.run([sys.executable, "bot.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "SHOUHU_MASTER_KEY" in r.stderr and "Traceback" not in r.stderr
     env["SHOUHU_MASTER_KEY"] = base64.b64encode(b"x" * 32).decode()
     env["SHOUHU_DATA_DIR"] = str(tmp_path / "fresh")
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "chat"], cwd=tmp_path, env=env, input="/status\n:q\n",
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "chat"],
+        cwd=tmp_path,
+        env=env,
+        input="/status\n:q\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0
     env["SHOUHU_MASTER_KEY"] = base64.b64encode(b"y" * 32).decode()  # ... opened with another
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "chat"], cwd=tmp_path, env=env, input=":q\n",
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "chat"],
+        cwd=tmp_path,
+        env=env,
+        input=":q\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and "does not open the cases" in r.stderr and "Traceback" not in r.stderr

@@ -174,8 +174,15 @@ async def test_evidence_list_in_chinese_and_times_in_the_locale_zone(term, tmp_p
     people = list(csv.reader(io.StringIO(files[zh.msg("export_list_file")].decode("utf-8-sig"))))
     assert people[0] == ["序号", "类别", "说明", "原文件名", "附言", "数字指纹 SHA-256", f"接收时间（{zh.tz_label}）"]
     (item,) = await storage.evidence(await case_of(term))
-    assert people[1] == ["E-001", zh.categories[0].label, "三月收到", "通知书.pdf", "他们寄来的", item.sha256,
-                         f"{item.received_at.astimezone(timezone(timedelta(hours=8))):%Y-%m-%d %H:%M:%S}"]
+    assert people[1] == [
+        "E-001",
+        zh.categories[0].label,
+        "三月收到",
+        "通知书.pdf",
+        "他们寄来的",
+        item.sha256,
+        f"{item.received_at.astimezone(timezone(timedelta(hours=8))):%Y-%m-%d %H:%M:%S}",
+    ]
     manifest = json.loads(files["manifest.json"])
     assert manifest["items"][0]["received_at_local"].endswith("+08:00")
     (path,) = (tmp_path / "out").glob("*.zip")
@@ -244,4 +251,6 @@ async def test_an_unreadable_original_is_not_called_damaged(term, tmp_path, zh, 
     assert "E-002" in out and "暂时" in out
     assert "没有通过指纹核对" not in out, "not reported as damaged"
     files = one_zip(tmp_path)
-    assert [n for n in files if n.startswith("originals/E-001")] and not [n for n in files if n.startswith("originals/E-002")]
+    assert [n for n in files if n.startswith("originals/E-001")] and not [
+        n for n in files if n.startswith("originals/E-002")
+    ]

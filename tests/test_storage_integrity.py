@@ -65,15 +65,20 @@ async def swap(storage, columns: tuple[str, ...], a: int, b: int) -> None:
     cols = ", ".join(columns)
     async with storage.db.execute(f"SELECT no, {cols} FROM evidence WHERE no IN (?, ?) ORDER BY no", (a, b)) as cur:
         ra, rb = await cur.fetchall()
-    await storage.db.execute("UPDATE evidence SET blob_id = 'x' || blob_id, dup_key = randomblob(32) WHERE no IN (?, ?)", (a, b))
+    await storage.db.execute(
+        "UPDATE evidence SET blob_id = 'x' || blob_id, dup_key = randomblob(32) WHERE no IN (?, ?)", (a, b)
+    )
     for target, source in ((ra, rb), (rb, ra)):
         sets = ", ".join(f"{c} = ?" for c in columns)
-        await storage.db.execute(f"UPDATE evidence SET {sets} WHERE no = ?", (*[source[c] for c in columns], target["no"]))
+        await storage.db.execute(
+            f"UPDATE evidence SET {sets} WHERE no = ?", (*[source[c] for c in columns], target["no"])
+        )
     await storage.db.commit()
 
 
 async def test_swapped_hashes_and_files_are_refused_at_export_and_reported_at_start(
-        term, tmp_path, storage, data_dir, zh, caplog):
+    term, tmp_path, storage, data_dir, zh, caplog
+):
     await three_items(term, tmp_path)
     await swap(storage, ("sha256_sealed", "dup_key", "blob_id"), 1, 2)
     await say(term, "/export")
@@ -135,7 +140,9 @@ async def test_the_database_holds_no_bare_hash_and_no_telegram_file_id(storage, 
     assert item.sha256 == sha and not duplicate
     blob_id2, path2, _, _ = await storage.vault.write_bytes(case.id, key, data)
     async with storage.transaction() as tx:
-        again, duplicate = await tx.evidence_add(case, StagedFile(blob_id2, path2, sha, size, "document", "application/pdf"))
+        again, duplicate = await tx.evidence_add(
+            case, StagedFile(blob_id2, path2, sha, size, "document", "application/pdf")
+        )
     assert duplicate and again.no == item.no, "duplicates are still found, by a keyed hash"
     await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for needle in (sha.encode(), bytes.fromhex(sha), b"AgADUNIQUEfileid"):
@@ -153,12 +160,18 @@ def _legacy_database(data_dir: Path) -> tuple[str, str]:
         db.execute(statement)
     db.execute("PRAGMA user_version = 1")
     t = "2026-01-02T03:04:05.000000+00:00"
-    db.execute("INSERT INTO cases (id, chat_id, locale, node, wrapped_key, next_no, created_at, updated_at) "
-               "VALUES (?, 42, 'zh-CN', 'welcome', ?, 2, ?, ?)", (case_id, crypto.wrap_key(master, case_id, key), t, t))
+    db.execute(
+        "INSERT INTO cases (id, chat_id, locale, node, wrapped_key, next_no, created_at, updated_at) "
+        "VALUES (?, 42, 'zh-CN', 'welcome', ?, 2, ?, ?)",
+        (case_id, crypto.wrap_key(master, case_id, key), t, t),
+    )
     caption = crypto.seal(key, f"shouhu/row/{case_id}/1/caption".encode(), "旧的附言".encode())
-    db.execute("INSERT INTO evidence (case_id, no, blob_id, kind, category, size, sha256, mime, extension, "
-               "file_unique_id, received_at, caption) VALUES (?, 1, 'b1', 'document', 'sms', 12, ?, 'text/plain', "
-               "'txt', 'AgADoldFILEid', ?, ?)", (case_id, sha, t, caption))
+    db.execute(
+        "INSERT INTO evidence (case_id, no, blob_id, kind, category, size, sha256, mime, extension, "
+        "file_unique_id, received_at, caption) VALUES (?, 1, 'b1', 'document', 'sms', 12, ?, 'text/plain', "
+        "'txt', 'AgADoldFILEid', ?, ?)",
+        (case_id, sha, t, caption),
+    )
     db.commit()
     db.close()
     return case_id, sha

@@ -83,11 +83,18 @@ def test_env_key_wins_and_no_file_is_created(tmp_path):
     assert not source.key_file.exists()
 
 
-@pytest.mark.parametrize("value", [
-    "", "   ", "abc", "not base64 at all!",
-    base64.b64encode(os.urandom(31)).decode(), base64.b64encode(os.urandom(33)).decode(),
-    os.urandom(32).hex(),  # hex, not base64
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "   ",
+        "abc",
+        "not base64 at all!",
+        base64.b64encode(os.urandom(31)).decode(),
+        base64.b64encode(os.urandom(33)).decode(),
+        os.urandom(32).hex(),  # hex, not base64
+    ],
+)
 def test_bad_env_key_explains_how_to_generate_one(tmp_path, value):
     source = _source(tmp_path, env_value=value)
     with pytest.raises(MasterKeyError) as info:

@@ -24,8 +24,10 @@ async def test_sqlite_is_a_storage_and_gives_a_chat_isolation(storage):
 
 async def test_migrations_run_statement_by_statement(data_dir, monkeypatch):
     """A ';' inside a string literal would break a script split on ';'."""
-    extra = ["CREATE TABLE notes_for_test (text TEXT NOT NULL DEFAULT 'a;b')",
-             "INSERT INTO notes_for_test DEFAULT VALUES"]
+    extra = [
+        "CREATE TABLE notes_for_test (text TEXT NOT NULL DEFAULT 'a;b')",
+        "INSERT INTO notes_for_test DEFAULT VALUES",
+    ]
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, extra])
     monkeypatch.setattr("storage.sqlite.MIGRATIONS", schema.MIGRATIONS)
     s = await SqliteStorage.open(data_dir, MASTER_KEY)

@@ -14,8 +14,9 @@ USER = 987654321
 
 def to_step(msg, step) -> str:
     """The callback data of the button on ``msg`` that leads to ``step`` (step bar or menu)."""
-    return next(b.data for row in msg.buttons for b in row
-                if b.data == f"s|{step.n}" or b.data.endswith(f"|{step.node}"))
+    return next(
+        b.data for row in msg.buttons for b in row if b.data == f"s|{step.n}" or b.data.endswith(f"|{step.node}")
+    )
 
 
 def go_label(loc, node_id: str, target: str) -> str:

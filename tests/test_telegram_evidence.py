@@ -49,7 +49,9 @@ async def test_every_kind_of_upload_is_received_and_exported_exactly(bot, fake, 
         "video_note": b"\x00\x00\x00\x18ftypmp42 round " + MARKER,
     }
     senders = {
-        "document": lambda: user.send_document(blobs["document"], "通知.pdf", "application/pdf", caption="caption " + MARKER.decode()),
+        "document": lambda: user.send_document(
+            blobs["document"], "通知.pdf", "application/pdf", caption="caption " + MARKER.decode()
+        ),
         "photo": lambda: user.send_photo(blobs["photo"]),
         "voice": lambda: user.send_voice(blobs["voice"]),
         "audio": lambda: user.send_audio(blobs["audio"]),
@@ -99,7 +101,9 @@ async def test_original_comes_back_as_a_document(bot, fake, zh):
     user.press(item, zh.msg("btn_get_original"))
     (doc,) = await user.wait_for_messages(1)
     assert doc.document.data == data
-    assert doc.document.filename.startswith(f"E-001_{zh.categories[0].label}_") and doc.document.filename.endswith(".m4a")
+    assert doc.document.filename.startswith(f"E-001_{zh.categories[0].label}_") and doc.document.filename.endswith(
+        ".m4a"
+    )
 
 
 async def test_note_edit_and_delete_one_item(bot, fake, zh):
@@ -153,8 +157,8 @@ async def test_file_over_20_mb_gets_a_clear_answer(bot, fake, zh, tmp_path):
 
 
 async def test_local_bot_api_server_accepts_large_files(data_dir, tmp_path, zh):
-    from tests.fakes.botapi import FakeBotAPI
     from tests.conftest import TOKEN
+    from tests.fakes.botapi import FakeBotAPI
 
     big = tmp_path / "long-call.m4a"
     chunk = os.urandom(1024 * 1024)
@@ -181,7 +185,9 @@ async def test_delete_erases_everything_and_clears_the_chat(bot, fake, zh, data_
     user = fake.user(USER, language_code="zh")
     user.send("/start")
     await user.wait_for_messages(1)
-    await upload_and_file(user, zh, lambda: user.send_document(MARKER * 5000, "a.txt", caption=MARKER.decode()), zh.categories[0].label)
+    await upload_and_file(
+        user, zh, lambda: user.send_document(MARKER * 5000, "a.txt", caption=MARKER.decode()), zh.categories[0].label
+    )
     user.send("/testimony")
     await user.wait_for_messages(1)
     user.send("他们给我妈打了十几次 " + MARKER.decode())

@@ -49,9 +49,9 @@ from flows.content.nodes import read_nodes
 from flows.content.phrases import read_phrases
 from flows.content.schema import ID_RE, ITEM_ID_RE, Reader
 from flows.content.sections import (
-    check_ticked_by,
     ARTICLE_RE,
     DATE_RE,
+    check_ticked_by,
     read_bot,
     read_categories,
     read_checklists,
@@ -63,10 +63,31 @@ from flows.content.tables import FIXED_LABELS
 from flows.errors import ContentError, Problem
 
 __all__ = [
-    "ALLOWED_TAGS", "ARTICLE_RE", "DATE_RE", "FIXED_LABELS", "ID_RE", "ITEM_ID_RE", "MAX_LABEL_WIDTH",
-    "MAX_ROW", "MAX_STEPS", "MAX_TEXT", "STEP_BAR_WIDTH",
-    "Button", "Category", "Checklist", "ChecklistItem", "Content", "LawFact", "Locale", "Node", "Step",
-    "html_problems", "label_width", "load_content", "load_locale", "step_label_width",
+    "ALLOWED_TAGS",
+    "ARTICLE_RE",
+    "DATE_RE",
+    "FIXED_LABELS",
+    "ID_RE",
+    "ITEM_ID_RE",
+    "MAX_LABEL_WIDTH",
+    "MAX_ROW",
+    "MAX_STEPS",
+    "MAX_TEXT",
+    "STEP_BAR_WIDTH",
+    "Button",
+    "Category",
+    "Checklist",
+    "ChecklistItem",
+    "Content",
+    "LawFact",
+    "Locale",
+    "Node",
+    "Step",
+    "html_problems",
+    "label_width",
+    "load_content",
+    "load_locale",
+    "step_label_width",
 ]
 
 
@@ -107,10 +128,23 @@ def load_locale(
     if r.problems:
         return None, r.problems
     return Locale(
-        code=bot.code, name=bot.name, language_codes=bot.language_codes, start=bot.start, steps=steps.steps,
-        nodes=found.nodes, checklists=checklists, law=law, categories=categories, crisis_words=crisis.words,
-        crisis_text=crisis.text, messages=messages, tz=bot.tz, tz_label=bot.tz_label, plain_text=plain,
-        crisis_exceptions=crisis.exceptions, vocabulary=vocabulary,
+        code=bot.code,
+        name=bot.name,
+        language_codes=bot.language_codes,
+        start=bot.start,
+        steps=steps.steps,
+        nodes=found.nodes,
+        checklists=checklists,
+        law=law,
+        categories=categories,
+        crisis_words=crisis.words,
+        crisis_text=crisis.text,
+        messages=messages,
+        tz=bot.tz,
+        tz_label=bot.tz_label,
+        plain_text=plain,
+        crisis_exceptions=crisis.exceptions,
+        vocabulary=vocabulary,
     ), []
 
 

@@ -31,8 +31,12 @@ def check_graph(r: Reader, bot: Bot, steps: Steps, found: Nodes) -> None:
         for nid, file, line in owners[1:]:
             if nid not in reported:
                 reported.add(nid)
-                r.fail(file, line, f"node '{nid}': phrase {phrase!r} also leads to node '{first}' ({f0}:{l0}); "
-                                   "a phrase must lead to one place")
+                r.fail(
+                    file,
+                    line,
+                    f"node '{nid}': phrase {phrase!r} also leads to node '{first}' ({f0}:{l0}); "
+                    "a phrase must lead to one place",
+                )
     if not bot.start:
         return
     if bot.start not in found.where:

@@ -16,9 +16,7 @@ from flows.content.tables import FIXED_LABELS
 from flows.content.yamlines import line_of
 
 
-def read_messages(
-    r: Reader, required: Mapping[str, frozenset[str]], plain_text: frozenset[str]
-) -> dict[str, str]:
+def read_messages(r: Reader, required: Mapping[str, frozenset[str]], plain_text: frozenset[str]) -> dict[str, str]:
     """The merged table; checks that every key in ``required`` is present, that no other key
     is, and that each uses only the placeholders the code supplies for it."""
     messages: dict[str, str] = {}

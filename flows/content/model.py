@@ -13,7 +13,6 @@ from html import escape
 from typing import Any
 
 
-
 @dataclass(frozen=True)
 class Button:
     label: str

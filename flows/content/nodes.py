@@ -64,8 +64,15 @@ def read_nodes(
 
 
 def _read_node(
-    r: Reader, file: str, ns: LineMap, nid: str, law: dict[str, LawFact], checklists: dict[str, Checklist],
-    actions: frozenset[str], steps: int | None, out: Nodes,
+    r: Reader,
+    file: str,
+    ns: LineMap,
+    nid: str,
+    law: dict[str, LawFact],
+    checklists: dict[str, Checklist],
+    actions: frozenset[str],
+    steps: int | None,
+    out: Nodes,
 ) -> Node | None:
     what = f"node '{nid}'"
     n = r.entry(file, ns, nid, what, NODE_KEYS)
@@ -88,7 +95,11 @@ def _read_node(
 
     checklist = n.get("checklist")
     if checklist is not None and not isinstance(checklist, str):
-        r.fail(file, line_of(n, "checklist"), f"{what}: 'checklist' must be an id from checklists.yaml, not {kind(checklist)}")
+        r.fail(
+            file,
+            line_of(n, "checklist"),
+            f"{what}: 'checklist' must be an id from checklists.yaml, not {kind(checklist)}",
+        )
         checklist = None
     if checklist is not None and checklist not in checklists:
         if "checklists" not in r.incomplete:
@@ -109,21 +120,40 @@ def _read_node(
     return Node(nid, title, text, step, lawrefs, checklist, rows, nav, phrases)
 
 
-def _check_screen(r: Reader, file: str, n: LineMap, what: str, text: str, rows: tuple, checklist: str | None,
-                  lawrefs: tuple[str, ...], nav: bool, step: int | None, steps: int | None) -> None:
+def _check_screen(
+    r: Reader,
+    file: str,
+    n: LineMap,
+    what: str,
+    text: str,
+    rows: tuple,
+    checklist: str | None,
+    lawrefs: tuple[str, ...],
+    nav: bool,
+    step: int | None,
+    steps: int | None,
+) -> None:
     """What a phone shows must fit it: the body at most MAX_SCREEN_TEXT characters, and the
     node's buttons plus the ones the engine adds (checklist, law, the navigation row of up to
     three) at most MAX_SCREEN_BUTTONS."""
     _, visible = html_problems(text)
     if visible > MAX_SCREEN_TEXT:
-        r.fail(file, line_of(n, "text"), f"{what} text is {visible} characters; a phone screen holds "
-                                         f"{MAX_SCREEN_TEXT}: split it into two nodes or add a 更多 button")
+        r.fail(
+            file,
+            line_of(n, "text"),
+            f"{what} text is {visible} characters; a phone screen holds "
+            f"{MAX_SCREEN_TEXT}: split it into two nodes or add a 更多 button",
+        )
     moves = (step is not None and step > 1) + (step is not None and step < (steps or 0))  # previous, next step
     added = bool(checklist) + bool(lawrefs) + ((1 + moves) if nav else 0)
     total = sum(len(row) for row in rows) + added
     if total > MAX_SCREEN_BUTTONS:
-        r.fail(file, line_of(n, "buttons"), f"{what} would show {total} buttons ({added} added by the bot: "
-                                            f"checklist, law, navigation); at most {MAX_SCREEN_BUTTONS} fit a phone")
+        r.fail(
+            file,
+            line_of(n, "buttons"),
+            f"{what} would show {total} buttons ({added} added by the bot: "
+            f"checklist, law, navigation); at most {MAX_SCREEN_BUTTONS} fit a phone",
+        )
 
 
 def _read_buttons(
@@ -144,8 +174,11 @@ def _read_buttons(
             bline = line_of(cells, j, rline)
             if not isinstance(b, LineMap):
                 out.dropped = True
-                r.fail(file, bline, f"{what}: a button must be {{label: ..., go: node}} or {{label: ..., action: ...}}, "
-                                    f"not {kind(b)}")
+                r.fail(
+                    file,
+                    bline,
+                    f"{what}: a button must be {{label: ..., go: node}} or {{label: ..., action: ...}}, not {kind(b)}",
+                )
                 continue
             r.keys(file, b, BUTTON_KEYS, f"{what}: button")
             label = r.string(file, b, "label", what=f"{what}: button", max_width=MAX_LABEL_WIDTH)
@@ -163,7 +196,9 @@ def _read_buttons(
                 buttons.append(Button(label, go=go))
             elif not isinstance(action, str) or action not in actions:
                 shown = repr(action) if isinstance(action, str) else kind(action)
-                r.fail(file, line_of(b, "action"), f"{what}: unknown action {shown}; known: {', '.join(sorted(actions))}")
+                r.fail(
+                    file, line_of(b, "action"), f"{what}: unknown action {shown}; known: {', '.join(sorted(actions))}"
+                )
             else:
                 buttons.append(Button(label, action=action))
         rows.append(tuple(buttons))

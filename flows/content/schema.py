@@ -81,7 +81,9 @@ class Reader:
                 if data is None:
                     self.fail(rel, 1, f"the file is empty; expected '{key}:' at the top")
                 elif not isinstance(data, LineMap):
-                    self.fail(rel, line_of(data), f"expected a mapping with the key '{key}:' at the top, found {kind(data)}")
+                    self.fail(
+                        rel, line_of(data), f"expected a mapping with the key '{key}:' at the top, found {kind(data)}"
+                    )
                     data = None
             if data is not None:
                 self.keys(rel, data, [key, *(a for a in allowed if a != key)], path.name)
@@ -115,8 +117,9 @@ class Reader:
         self.incomplete.add(str(key))
         return None
 
-    def seq(self, file: str, parent: Any, key: Any, expected: str, *, what: str = "",
-            required: bool = True) -> LineList | None:
+    def seq(
+        self, file: str, parent: Any, key: Any, expected: str, *, what: str = "", required: bool = True
+    ) -> LineList | None:
         """``parent[key]`` if it is a list; ``None`` (reported if ``required``) otherwise."""
         value = parent.get(key) if isinstance(parent, dict) else None
         if isinstance(value, LineList):
@@ -134,7 +137,9 @@ class Reader:
         allowed = list(allowed)
         value = parent[key] if isinstance(parent, (dict, list)) else None
         if not isinstance(value, LineMap):
-            self.fail(file, line_of(parent, key), f"{what} must be a mapping with {', '.join(allowed)}; found {kind(value)}")
+            self.fail(
+                file, line_of(parent, key), f"{what} must be a mapping with {', '.join(allowed)}; found {kind(value)}"
+            )
             return None
         value.line = line_of(parent, key)
         self.keys(file, value, allowed, what)
@@ -151,8 +156,17 @@ class Reader:
 
     # ------------------------------------------------------------------ values
 
-    def string(self, file: str, obj: Any, key: Any, *, what: str = "", required: bool = True,
-               max_width: int | None = None, fits: str = "for a phone button") -> str:
+    def string(
+        self,
+        file: str,
+        obj: Any,
+        key: Any,
+        *,
+        what: str = "",
+        required: bool = True,
+        max_width: int | None = None,
+        fits: str = "for a phone button",
+    ) -> str:
         """Text under ``key`` (numbers and dates are taken as written); ``what`` names the
         entry in the message, ``max_width`` is in cells (a Chinese character counts 2)."""
         value = obj.get(key) if isinstance(obj, dict) else None
@@ -172,13 +186,16 @@ class Reader:
             self.fail(file, line, f"{at} is empty")
         if max_width and label_width(value) > max_width:
             self.fail(
-                file, line, f"{at} is too long {fits}: {value!r} is {label_width(value)} "
-                f"cells wide, at most {max_width} (a Chinese character counts 2)"
+                file,
+                line,
+                f"{at} is too long {fits}: {value!r} is {label_width(value)} "
+                f"cells wide, at most {max_width} (a Chinese character counts 2)",
             )
         return value
 
-    def strings(self, file: str, obj: Any, key: str, expected: str, *, what: str = "",
-                required: bool = False) -> tuple[str, ...]:
+    def strings(
+        self, file: str, obj: Any, key: str, expected: str, *, what: str = "", required: bool = False
+    ) -> tuple[str, ...]:
         """A list of non-empty texts under ``key``; each bad item is reported at its own line.
         A whole number is taken as written (a hotline such as 12378 is a fine phrase)."""
         items = self.seq(file, obj, key, expected, what=what, required=required)

@@ -60,8 +60,16 @@ def read_bot(r: Reader) -> Bot | None:
     name = r.string(file, bot, "name")
     start = r.string(file, bot, "start")
     langs = r.strings(file, bot, "language_codes", "a list of Telegram language codes like [zh]", required=True)
-    return Bot(code, name, langs, start, read_offset(r, file, bot), r.string(file, bot, "timezone_label"),
-               file, line_of(bot, "start"))
+    return Bot(
+        code,
+        name,
+        langs,
+        start,
+        read_offset(r, file, bot),
+        r.string(file, bot, "timezone_label"),
+        file,
+        line_of(bot, "start"),
+    )
 
 
 def read_offset(r: Reader, file: str, bot: dict) -> tzinfo:
@@ -80,8 +88,12 @@ def read_offset(r: Reader, file: str, bot: dict) -> tzinfo:
     if not m or int(m[2]) > 14 or int(m[3]) >= 60:
         found = repr(value) if isinstance(value, str) else kind(value)
         named = isinstance(value, str) and any(ch.isalpha() for ch in value)
-        r.fail(file, line, f"'timezone' must be {example} (between -14:00 and +14:00), not {found}"
-                           + ("; zone names need a time-zone database a server may lack" if named else ""))
+        r.fail(
+            file,
+            line,
+            f"'timezone' must be {example} (between -14:00 and +14:00), not {found}"
+            + ("; zone names need a time-zone database a server may lack" if named else ""),
+        )
         return UTC
     offset = timedelta(hours=int(m[2]), minutes=int(m[3])) * (-1 if m[1] == "-" else 1)
     return timezone(offset)
@@ -106,8 +118,11 @@ def read_law(r: Reader) -> dict[str, LawFact]:
             if certainty and certainty not in ("verified", "reported"):
                 r.fail(file, line_of(e, "certainty"), f"{what}: 'certainty' must be 'verified' or 'reported'")
             if certainty == "reported" and ARTICLE_RE.search(text):
-                r.fail(file, line_of(e, "text"),
-                       f"{what} is only reported (not verified): say it softly and cite no article number")
+                r.fail(
+                    file,
+                    line_of(e, "text"),
+                    f"{what} is only reported (not verified): say it softly and cite no article number",
+                )
             r.html(file, line_of(e, "text"), what, text)
             plain = r.string(file, e, "plain", what=what, required=False)
             r.html(file, line_of(e, "plain"), f"{what} plain", plain)
@@ -130,8 +145,12 @@ def read_checklists(r: Reader) -> dict[str, Checklist]:
             if raw is not None and not raw:
                 r.fail(file, line_of(c, "items"), f"{what}: 'items' is empty (a checklist needs at least one)")
             if raw is not None and len(raw) > MAX_CHECKLIST_ITEMS:
-                r.fail(file, line_of(c, "items"), f"{what} has {len(raw)} items; at most {MAX_CHECKLIST_ITEMS} fit one "
-                       "screen with its back button (split it, or move some into the node's text)")
+                r.fail(
+                    file,
+                    line_of(c, "items"),
+                    f"{what} has {len(raw)} items; at most {MAX_CHECKLIST_ITEMS} fit one "
+                    "screen with its back button (split it, or move some into the node's text)",
+                )
             items, seen = [], set()
             for i, _ in enumerate(raw or []):
                 iwhat = f"{what}: item {i + 1}"
@@ -171,7 +190,9 @@ def read_categories(r: Reader) -> tuple[Category, ...]:
             if cid in seen:
                 r.fail(file, line_of(cats, i), f"category id {cid!r} appears twice")
             seen.add(cid)
-            categories.append(Category(cid, r.string(file, c, "label", what=f"category {i + 1}", max_width=MAX_LABEL_WIDTH)))
+            categories.append(
+                Category(cid, r.string(file, c, "label", what=f"category {i + 1}", max_width=MAX_LABEL_WIDTH))
+            )
     return tuple(categories)
 
 
@@ -181,8 +202,12 @@ def check_ticked_by(r: Reader, categories: tuple[Category, ...]) -> None:
     for file, line, ticked_by in r.ticked_by_refs:
         kind, _, cid = ticked_by.partition(":")
         if not (ticked_by == TICKED_BY_TESTIMONY or (kind == "category" and cid in known)):
-            r.fail(file, line, f"'ticked_by' must be '{TICKED_BY_TESTIMONY}' or 'category:<id>' with an id from "
-                               f"categories.yaml ({', '.join(sorted(known))}), not {ticked_by!r}")
+            r.fail(
+                file,
+                line,
+                f"'ticked_by' must be '{TICKED_BY_TESTIMONY}' or 'category:<id>' with an id from "
+                f"categories.yaml ({', '.join(sorted(known))}), not {ticked_by!r}",
+            )
 
 
 @dataclass(frozen=True)
@@ -239,9 +264,12 @@ def read_steps(r: Reader) -> Steps:
         widest = step_label_width(len(raw))
         for s, short_line in zip(steps, short_lines):
             if label_width(s.short) > widest:
-                r.fail(file, short_line,
-                       f"step {s.n}: the step bar does not fit one phone row: {len(raw)} steps share "
-                       f"{STEP_BAR_WIDTH} cells, so each 'short' label may be {widest} cells wide; "
-                       f"{s.short!r} is {label_width(s.short)} (a Chinese character counts 2)")
+                r.fail(
+                    file,
+                    short_line,
+                    f"step {s.n}: the step bar does not fit one phone row: {len(raw)} steps share "
+                    f"{STEP_BAR_WIDTH} cells, so each 'short' label may be {widest} cells wide; "
+                    f"{s.short!r} is {label_width(s.short)} (a Chinese character counts 2)",
+                )
         result = Steps(tuple(steps), file, line, len(steps) == len(raw))
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
+import yaml
 
 
 class LineMap(dict):  # type: ignore[type-arg]
@@ -73,7 +73,6 @@ def line_of(obj: Any, key: Any = None, default: int = 1) -> int:
     return getattr(obj, "line", default)
 
 
-
 class YamlProblem(Exception):
     """A file could not be read as YAML; ``line`` and ``message`` say where and why."""
 
@@ -93,9 +92,7 @@ def parse(path: Path) -> Any:
         text = raw.decode("utf-8-sig")  # a BOM from Windows Notepad is harmless
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlProblem(
-            line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
-        ) from None
+        raise YamlProblem(line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
     try:
         return yaml.load(text, Loader=LineLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

@@ -7,5 +7,9 @@ from flows.feature import Feature
 from flows.features import evidence, export, language, listening, navigation
 
 FEATURES: tuple[Feature, ...] = (
-    navigation.FEATURE, listening.FEATURE, evidence.FEATURE, export.FEATURE, language.FEATURE,
+    navigation.FEATURE,
+    listening.FEATURE,
+    evidence.FEATURE,
+    export.FEATURE,
+    language.FEATURE,
 )

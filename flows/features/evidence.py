@@ -10,12 +10,24 @@ Texts it waits for: ``testimony`` (the person's own account), ``note`` (a note f
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from flows.content import Locale
 from flows.feature import Feature, Id, Route, Stale, Turn, messages
-from flows.model import Awaiting, Btn, EvidenceItem, FileProblem, Keyboard, Message, Reply, SendOriginal, Toast, Upload, UploadFailed
+from flows.model import (
+    Awaiting,
+    Btn,
+    EvidenceItem,
+    FileProblem,
+    Keyboard,
+    Message,
+    Reply,
+    SendOriginal,
+    Toast,
+    Upload,
+    UploadFailed,
+)
 from flows.screens import continue_row, human_size, local_time, render
 
 PAGE_SIZE = 8
@@ -41,7 +53,7 @@ def item_text(loc: Locale, item: EvidenceItem) -> dict[str, Any]:
         "kind": loc.msg(f"evidence_kind_{item.kind}"),
         "category": cat.label if cat else loc.msg("evidence_uncategorised"),
         "size": human_size(loc, item.size),
-        "time_utc": item.received_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "time_utc": item.received_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "time_beijing": local_time(loc, item.received_at),
         "sha_short": item.sha256[:16] + "…",
     }
@@ -49,7 +61,7 @@ def item_text(loc: Locale, item: EvidenceItem) -> dict[str, Any]:
 
 def category_buttons(loc: Locale, no: int) -> Keyboard:
     cats = [Btn(c.label, f"c|{no}|{c.id}") for c in loc.categories]
-    rows = [tuple(cats[i:i + 2]) for i in range(0, len(cats), 2)]
+    rows = [tuple(cats[i : i + 2]) for i in range(0, len(cats), 2)]
     if len(rows[-1]) == 1:
         rows[-1] += (Btn(loc.msg("btn_skip_category"), "h|"),)
     else:
@@ -103,7 +115,9 @@ async def received(turn: Turn, upload: Upload) -> list[Reply]:
 async def failed(turn: Turn, event: UploadFailed) -> list[Reply]:
     loc, engine = turn.loc, turn.engine
     text = {
-        FileProblem.TOO_BIG: lambda: loc.msg("evidence_too_big", limit_mb=engine.download_limit_mb or PUBLIC_DOWNLOAD_LIMIT_MB),
+        FileProblem.TOO_BIG: lambda: loc.msg(
+            "evidence_too_big", limit_mb=engine.download_limit_mb or PUBLIC_DOWNLOAD_LIMIT_MB
+        ),
         FileProblem.QUOTA_FULL: lambda: loc.msg("evidence_quota_full", quota_mb=engine.quota_bytes // (1024 * 1024)),
         FileProblem.EMPTY: lambda: loc.msg("evidence_empty"),
         FileProblem.DOWNLOAD_FAILED: lambda: loc.msg("evidence_download_failed"),
@@ -127,8 +141,10 @@ async def save_testimony(turn: Turn, awaiting: Awaiting, text: str) -> list[Repl
     auto_tick(turn, "testimony")
     if loc.category(TESTIMONY) and await turn.store.evidence_set_category(turn.case, item.no, TESTIMONY):
         auto_tick(turn, f"category:{TESTIMONY}")
-        return [Message(loc.msg("evidence_testimony_saved", no=item.label)),
-                Message(loc.msg("evidence_receipt", **item_text(loc, item)), continue_row(loc))]
+        return [
+            Message(loc.msg("evidence_testimony_saved", no=item.label)),
+            Message(loc.msg("evidence_receipt", **item_text(loc, item)), continue_row(loc)),
+        ]
     turn.case.awaiting = Awaiting("category", item.no)
     return [Message(loc.msg("evidence_testimony_saved", no=item.label)), receipt(loc, item)]
 
@@ -167,8 +183,16 @@ async def evidence_list(turn: Turn, page: int = 1, *, edit: bool = False) -> Mes
     rows: list[tuple[Btn, ...]] = []
     for it in items:
         t = item_text(loc, it)
-        lines.append(loc.msg("evidence_list_line", no=t["no"], category=t["category"], date=t["time_beijing"][:10],
-                             size=t["size"], sha_short=t["sha_short"]))
+        lines.append(
+            loc.msg(
+                "evidence_list_line",
+                no=t["no"],
+                category=t["category"],
+                date=t["time_beijing"][:10],
+                size=t["size"],
+                sha_short=t["sha_short"],
+            )
+        )
         rows.append((Btn(f"{t['no']} {t['category']}", f"eo|{it.no}"),))
     nav = []
     if page > 1:
@@ -195,8 +219,13 @@ async def set_category(turn: Turn, no: int, cat: str) -> list[Reply]:
     if category is None or not await turn.store.evidence_set_category(turn.case, no, cat):
         raise Stale(cat)
     auto_tick(turn, f"category:{cat}")
-    return [Toast(category.label), Message(loc.msg("evidence_category_saved", no=label(no), category=category.label), ((
-        Btn(loc.msg("btn_add_note"), f"n|{no}"), Btn(loc.msg("btn_skip_note"), "h|")),))]
+    return [
+        Toast(category.label),
+        Message(
+            loc.msg("evidence_category_saved", no=label(no), category=category.label),
+            ((Btn(loc.msg("btn_add_note"), f"n|{no}"), Btn(loc.msg("btn_skip_note"), "h|")),),
+        ),
+    ]
 
 
 async def ask_note(turn: Turn, no: int) -> list[Reply]:
@@ -212,11 +241,17 @@ async def open_item(turn: Turn, no: int) -> list[Reply]:
         return _not_found(turn, no)
     note = shorten(item.note or loc.msg("evidence_no_note"))
     caption = shorten(item.caption or loc.msg("evidence_no_note"))
-    return [Toast(""), Message(loc.msg("evidence_item", note=note, caption=caption, **item_text(loc, item)), (
-        (Btn(loc.msg("btn_get_original"), f"eg|{no}"), Btn(loc.msg("btn_full_hash"), f"eh|{no}")),
-        (Btn(loc.msg("btn_change_category"), f"ec|{no}"), Btn(loc.msg("btn_edit_note"), f"n|{no}")),
-        (Btn(loc.msg("btn_delete_item"), f"ed|{no}"), Btn(loc.msg("btn_back_to_list"), "el|1")),
-    ))]
+    return [
+        Toast(""),
+        Message(
+            loc.msg("evidence_item", note=note, caption=caption, **item_text(loc, item)),
+            (
+                (Btn(loc.msg("btn_get_original"), f"eg|{no}"), Btn(loc.msg("btn_full_hash"), f"eh|{no}")),
+                (Btn(loc.msg("btn_change_category"), f"ec|{no}"), Btn(loc.msg("btn_edit_note"), f"n|{no}")),
+                (Btn(loc.msg("btn_delete_item"), f"ed|{no}"), Btn(loc.msg("btn_back_to_list"), "el|1")),
+            ),
+        ),
+    ]
 
 
 async def get_original(turn: Turn, no: int) -> list[Reply]:
@@ -237,8 +272,13 @@ async def choose_category(turn: Turn, no: int) -> list[Reply]:
 
 async def ask_delete(turn: Turn, no: int) -> list[Reply]:
     loc, item = turn.loc, await _item(turn, no)
-    return [Toast(""), Message(loc.msg("evidence_delete_item_confirm", no=item.label), ((
-        Btn(loc.msg("btn_confirm_delete_item"), f"edy|{no}"), Btn(loc.msg("btn_cancel"), f"eo|{no}")),))]
+    return [
+        Toast(""),
+        Message(
+            loc.msg("evidence_delete_item_confirm", no=item.label),
+            ((Btn(loc.msg("btn_confirm_delete_item"), f"edy|{no}"), Btn(loc.msg("btn_cancel"), f"eo|{no}")),),
+        ),
+    ]
 
 
 async def delete_item(turn: Turn, no: int) -> list[Reply]:
@@ -258,28 +298,61 @@ FEATURE = Feature(
     name="evidence",
     commands={"evidence": show_list, "testimony": ask_testimony},
     buttons={
-        "c": Route(set_category, (int, Id)), "n": Route(ask_note, (int,)), "el": Route(page, (int,)),
-        "eo": Route(open_item, (int,)), "eg": Route(get_original, (int,)), "eh": Route(full_hash, (int,)),
-        "ec": Route(choose_category, (int,)), "ed": Route(ask_delete, (int,)), "edy": Route(delete_item, (int,)),
+        "c": Route(set_category, (int, Id)),
+        "n": Route(ask_note, (int,)),
+        "el": Route(page, (int,)),
+        "eo": Route(open_item, (int,)),
+        "eg": Route(get_original, (int,)),
+        "eh": Route(full_hash, (int,)),
+        "ec": Route(choose_category, (int,)),
+        "ed": Route(ask_delete, (int,)),
+        "edy": Route(delete_item, (int,)),
     },
     texts={"testimony": save_testimony, "note": save_note, "category": category_pending},
     uploads=received,
     upload_failed=failed,
-    messages=messages({
-        **{f"evidence_kind_{k}": "" for k in KINDS},
-        "evidence_receipt": "no kind size time_utc time_beijing sha_short",
-        "evidence_photo_hint": "", "evidence_duplicate": "no", "evidence_too_big": "limit_mb",
-        "evidence_quota_full": "quota_mb", "evidence_empty": "", "evidence_download_failed": "",
-        "evidence_category_saved": "no category", "evidence_note_prompt": "no", "evidence_note_saved": "no",
-        "evidence_testimony_prompt": "", "evidence_testimony_saved": "no",
-        "evidence_list_header": "count page pages", "evidence_list_empty": "",
-        "evidence_list_line": "no category date size sha_short", "evidence_uncategorised": "",
-        "evidence_item": "no kind category size time_utc time_beijing sha_short note caption", "evidence_no_note": "",
-        "evidence_full_hash": "no sha", "evidence_delete_item_confirm": "no", "evidence_item_deleted": "no",
-        "evidence_not_found": "no", "evidence_damaged": "no", "evidence_unreadable": "no", "evidence_category_pending": "no",
-        "evidence_choose_category": "no", "btn_skip_category": "",
-        "btn_add_note": "", "btn_skip_note": "", "btn_get_original": "", "btn_change_category": "",
-        "btn_edit_note": "", "btn_delete_item": "", "btn_confirm_delete_item": "", "btn_full_hash": "",
-        "btn_prev_page": "", "btn_next_page": "", "btn_back_to_list": "", "btn_cancel": "",
-    }),
+    messages=messages(
+        {
+            **{f"evidence_kind_{k}": "" for k in KINDS},
+            "evidence_receipt": "no kind size time_utc time_beijing sha_short",
+            "evidence_photo_hint": "",
+            "evidence_duplicate": "no",
+            "evidence_too_big": "limit_mb",
+            "evidence_quota_full": "quota_mb",
+            "evidence_empty": "",
+            "evidence_download_failed": "",
+            "evidence_category_saved": "no category",
+            "evidence_note_prompt": "no",
+            "evidence_note_saved": "no",
+            "evidence_testimony_prompt": "",
+            "evidence_testimony_saved": "no",
+            "evidence_list_header": "count page pages",
+            "evidence_list_empty": "",
+            "evidence_list_line": "no category date size sha_short",
+            "evidence_uncategorised": "",
+            "evidence_item": "no kind category size time_utc time_beijing sha_short note caption",
+            "evidence_no_note": "",
+            "evidence_full_hash": "no sha",
+            "evidence_delete_item_confirm": "no",
+            "evidence_item_deleted": "no",
+            "evidence_not_found": "no",
+            "evidence_damaged": "no",
+            "evidence_unreadable": "no",
+            "evidence_category_pending": "no",
+            "evidence_choose_category": "no",
+            "btn_skip_category": "",
+            "btn_add_note": "",
+            "btn_skip_note": "",
+            "btn_get_original": "",
+            "btn_change_category": "",
+            "btn_edit_note": "",
+            "btn_delete_item": "",
+            "btn_confirm_delete_item": "",
+            "btn_full_hash": "",
+            "btn_prev_page": "",
+            "btn_next_page": "",
+            "btn_back_to_list": "",
+            "btn_cancel": "",
+        }
+    ),
 )

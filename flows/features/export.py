@@ -21,14 +21,22 @@ async def ask_export(turn: Turn) -> list[Reply]:
     loc = turn.loc
     if not await turn.store.evidence_count(turn.case):
         return [Message(loc.msg("export_empty"), continue_row(loc))]
-    return [Message(loc.msg("export_confirm"), ((
-        Btn(loc.msg("btn_confirm_export"), "x|ok"), Btn(loc.msg("btn_cancel"), "x|no")),))]
+    return [
+        Message(
+            loc.msg("export_confirm"),
+            ((Btn(loc.msg("btn_confirm_export"), "x|ok"), Btn(loc.msg("btn_cancel"), "x|no")),),
+        )
+    ]
 
 
 async def ask_delete(turn: Turn) -> list[Reply]:
     loc = turn.loc
-    return [Message(loc.msg("delete_confirm"), ((
-        Btn(loc.msg("btn_confirm_delete"), "d|ok"), Btn(loc.msg("btn_cancel"), "d|no")),))]
+    return [
+        Message(
+            loc.msg("delete_confirm"),
+            ((Btn(loc.msg("btn_confirm_delete"), "d|ok"), Btn(loc.msg("btn_cancel"), "d|no")),),
+        )
+    ]
 
 
 async def export(turn: Turn, answer: str) -> list[Reply]:
@@ -53,8 +61,9 @@ async def delete(turn: Turn, answer: str) -> list[Reply]:
     return [Toast(""), Message(loc.msg("delete_done")), DeleteMessages(tuple(ids))]
 
 
-def export_summary(loc: Locale, count: int, parts: int, failed: list[int],
-                   unreadable: list[int] | tuple[int, ...] = ()) -> list[Message]:
+def export_summary(
+    loc: Locale, count: int, parts: int, failed: list[int], unreadable: list[int] | tuple[int, ...] = ()
+) -> list[Message]:
     """Damaged items (failed their check) and unreadable ones (the disk failed now) are named
     apart: only the first are a reason to worry about the evidence itself."""
     out = []
@@ -71,14 +80,32 @@ FEATURE = Feature(
     name="export",
     commands={"export": ask_export, "delete": ask_delete},
     buttons={"x": Route(export, (Id,)), "d": Route(delete, (Id,))},
-    messages=messages({
-        "export_confirm": "", "export_empty": "", "export_preparing": "", "export_done": "count parts",
-        "export_part_caption": "part parts", "export_item_failed": "items", "export_readme": "created count tz",
-        "export_item_unreadable": "items", "export_no_space": "", "export_list_file": "",
-        **{f"export_col_{c}": "tz" for c in ("no", "category", "note", "filename", "caption", "sha256", "received")},
-        "delete_confirm": "", "delete_done": "", "delete_cancelled": "", "delete_finishing": "",
-        "btn_confirm_export": "", "btn_confirm_delete": "", "btn_cancel": "",
-    }),
-    plain_messages=frozenset({"export_readme", "export_list_file"} | {
-        f"export_col_{c}" for c in ("no", "category", "note", "filename", "caption", "sha256", "received")}),
+    messages=messages(
+        {
+            "export_confirm": "",
+            "export_empty": "",
+            "export_preparing": "",
+            "export_done": "count parts",
+            "export_part_caption": "part parts",
+            "export_item_failed": "items",
+            "export_readme": "created count tz",
+            "export_item_unreadable": "items",
+            "export_no_space": "",
+            "export_list_file": "",
+            **{
+                f"export_col_{c}": "tz" for c in ("no", "category", "note", "filename", "caption", "sha256", "received")
+            },
+            "delete_confirm": "",
+            "delete_done": "",
+            "delete_cancelled": "",
+            "delete_finishing": "",
+            "btn_confirm_export": "",
+            "btn_confirm_delete": "",
+            "btn_cancel": "",
+        }
+    ),
+    plain_messages=frozenset(
+        {"export_readme", "export_list_file"}
+        | {f"export_col_{c}" for c in ("no", "category", "note", "filename", "caption", "sha256", "received")}
+    ),
 )

@@ -30,8 +30,11 @@ async def switch(turn: Turn, code: str) -> list[Reply]:
     turn.case.locale = code
     if turn.case.node not in loc.nodes:
         turn.case.node = loc.start
-    return [Toast(loc.msg("language_name")), Message(loc.msg("language_switched", name=loc.msg("language_name"))),
-            render(turn.case, loc)]
+    return [
+        Toast(loc.msg("language_name")),
+        Message(loc.msg("language_switched", name=loc.msg("language_name"))),
+        render(turn.case, loc),
+    ]
 
 
 FEATURE = Feature(

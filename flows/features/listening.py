@@ -23,8 +23,13 @@ from flows.screens import render
 
 def build(loc: Locale) -> Listener:
     v = loc.vocabulary
-    return Listener(((n.id, n.title, n.text, n.phrases) for n in loc.nodes.values()),
-                    greeting=v.greeting, thanks=v.thanks, filler=v.filler, same=v.same)
+    return Listener(
+        ((n.id, n.title, n.text, n.phrases) for n in loc.nodes.values()),
+        greeting=v.greeting,
+        thanks=v.thanks,
+        filler=v.filler,
+        same=v.same,
+    )
 
 
 def _steps_row(loc: Locale) -> tuple[Btn, ...]:
@@ -62,8 +67,13 @@ FEATURE = Feature(
     buttons={"j": Route(jump, (Id,))},
     free_text=answer,
     prepare=build,
-    messages=messages({
-        "listen_understood": "title", "listen_unsure": "", "listen_greeting": "title", "listen_thanks": "",
-        "listen_none": "title",
-    }),
+    messages=messages(
+        {
+            "listen_understood": "title",
+            "listen_unsure": "",
+            "listen_greeting": "title",
+            "listen_thanks": "",
+            "listen_none": "title",
+        }
+    ),
 )

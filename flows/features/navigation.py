@@ -12,9 +12,9 @@ Callback data:
 
 from __future__ import annotations
 
+from flows.content import Node
 from flows.feature import Feature, Id, Route, Stale, Turn, messages
 from flows.model import Message, Reply, Toast
-from flows.content import Node
 from flows.screens import aside, checklist_screen, continue_row, law_screen, render, steps_screen
 
 
@@ -113,12 +113,24 @@ FEATURE = Feature(
     name="navigation",
     commands={"start": start, "help": help_, "status": status, "privacy": privacy},
     buttons={
-        "g": Route(go, (Id, Id)), "s": Route(step, (int,)), "t": Route(tick, (Id, Id)),
-        "a": Route(action, (Id,)), "h": Route(here), "k": Route(checklist, (Id,)), "w": Route(law, (Id,)),
+        "g": Route(go, (Id, Id)),
+        "s": Route(step, (int,)),
+        "t": Route(tick, (Id, Id)),
+        "a": Route(action, (Id,)),
+        "h": Route(here),
+        "k": Route(checklist, (Id,)),
+        "w": Route(law, (Id,)),
         "m": Route(steps),
     },
-    messages=messages({
-        "help": "", "privacy": "", "status_header": "", "status_line": "n title done total here",
-        "status_here": "", "status_evidence": "count", "unknown_command": "",
-    }),
+    messages=messages(
+        {
+            "help": "",
+            "privacy": "",
+            "status_header": "",
+            "status_line": "n title done total here",
+            "status_here": "",
+            "status_evidence": "count",
+            "unknown_command": "",
+        }
+    ),
 )
