@@ -103,5 +103,6 @@ class Feature:
     upload_failed: Callable[[Turn, UploadFailed], Awaitable[list[Reply]]] | None = None
     free_text: Callable[[Turn, str], Awaitable[list[Reply]]] | None = None
     prepare: Callable[[Locale], Any] | None = None
+    exports: Callable[[Turn], Awaitable[dict[str, bytes]]] | None = None
     messages: Mapping[str, frozenset[str]] = field(default_factory=dict)
     plain_messages: frozenset[str] = frozenset()  # sent as plain text, not HTML

@@ -25,6 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,19 @@ class ChatIsolation(ABC):
 # ----------------------------------------------------------------------------- one update's work
 
 
+@dataclass(frozen=True)
+class DueRecord:
+    case: Case
+    rid: int
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class FoundRecord:
+    case: Case
+    rid: int
+
+
 class Transaction(ABC):
     """The store one update sees: implements ``flows.model.CaseStore`` (same method names),
     plus finding the case and recording message ids. Everything commits together, or nothing.
@@ -189,6 +203,29 @@ class Transaction(ABC):
     @abstractmethod
     async def case_delete(self, case: Case) -> list[int]:
         """Everything of the case goes; returns the bot's message ids it may still delete."""
+
+    # the case record (flows.model.CaseStore): sealed JSON bodies under the case key
+    @abstractmethod
+    async def record_add(
+        self, case: Case, kind: str, body: dict, *, due_at: datetime | None = None, lookup: str | None = None
+    ) -> int:
+        """Store ``body`` as the next record of ``kind``; ``due_at`` makes it findable by time
+        (``Storage.due_records``), ``lookup`` by a secret token (``Storage.find_record``)."""
+
+    @abstractmethod
+    async def record_put(
+        self, case: Case, kind: str, rid: int, body: dict, *, due_at: datetime | None = None
+    ) -> bool: ...
+
+    @abstractmethod
+    async def record_get(self, case: Case, kind: str, rid: int) -> dict | None: ...
+
+    @abstractmethod
+    async def record_list(self, case: Case, kind: str) -> list[tuple[int, dict]]:
+        """Every record of ``kind``, oldest first."""
+
+    @abstractmethod
+    async def record_delete(self, case: Case, kind: str, rid: int) -> bool: ...
 
 
 # ----------------------------------------------------------------------------- the storage
@@ -243,6 +280,15 @@ class Storage(ABC):
     @abstractmethod
     async def record_sent(self, key: CaseKey, message_ids: Sequence[int]) -> None:
         """Remember the bot's messages, so /delete can remove them from the chat later."""
+
+    # the case record, across cases
+    @abstractmethod
+    async def due_records(self, kind: str, until: datetime) -> list[DueRecord]:
+        """Records of ``kind`` whose ``due_at`` is at or before ``until`` (reminders to send)."""
+
+    @abstractmethod
+    async def find_record(self, kind: str, token: str) -> FoundRecord | None:
+        """The record of ``kind`` stored with ``lookup=token``, and its case (an invitation)."""
 
     # upkeep
     @abstractmethod

@@ -23,7 +23,7 @@ import hashlib
 import logging
 import shutil
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -154,7 +154,17 @@ class CaseExport:
     """One export of one case: an async context manager (its scratch folder) and an async
     iterator of parts. ``summary`` is complete once the iteration ends."""
 
-    def __init__(self, storage: Storage, case: Case, text: ExportText, *, budget: int, reserve: int = DISK_RESERVE):
+    def __init__(
+        self,
+        storage: Storage,
+        case: Case,
+        text: ExportText,
+        *,
+        budget: int,
+        reserve: int = DISK_RESERVE,
+        extra: Mapping[str, bytes] | None = None,
+    ):
+        self.extra = dict(extra or {})  # the case record's files (timeline, facts, drafts): in every part
         self.storage = storage
         self.case = case
         self.text = text
@@ -225,12 +235,13 @@ class CaseExport:
         key = await self.storage.case_key(self.case)
         good = await self._checked(key)
         self.summary.count = len(good)
-        if not good:
+        if not good and not self.extra:
             return
-        plan = self._plan(good)
+        plan = self._plan(good) if good else [[]]
         created = now()
         tables = manifests(self.text, [p for part in plan for p in part], created)
         tables["README.txt"] = self.text.readme(created, len(good))
+        tables.update(self.extra)
         self.summary.parts = len(plan)
         stamp = f"{self.text.local(created):%Y%m%d}"
         for number, items in enumerate(plan, start=1):
@@ -253,5 +264,6 @@ def export_parts(
     *,
     budget: int = UPLOAD_LIMIT - HEADROOM,
     reserve: int = DISK_RESERVE,
+    extra: Mapping[str, bytes] | None = None,
 ) -> CaseExport:
-    return CaseExport(storage, case, text, budget=budget, reserve=reserve)
+    return CaseExport(storage, case, text, budget=budget, reserve=reserve, extra=extra)

@@ -142,4 +142,23 @@ MIGRATIONS: list[list[Step]] = [
         "DROP TABLE evidence",
         "ALTER TABLE evidence_v2 RENAME TO evidence",
     ],
+    # 3: the case record: what features keep beside the evidence (harassment log, facts,
+    #    filings, reminders, witness invitations), each a sealed JSON body under the case key
+    [
+        """
+        CREATE TABLE records (
+            case_id    TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            kind       TEXT NOT NULL,
+            rid        INTEGER NOT NULL,
+            body       BLOB NOT NULL,
+            due_at     TEXT,
+            lookup     BLOB,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (case_id, kind, rid)
+        )
+        """,
+        "CREATE INDEX records_due ON records (due_at) WHERE due_at IS NOT NULL",
+        "CREATE UNIQUE INDEX records_lookup ON records (kind, lookup) WHERE lookup IS NOT NULL",
+    ],
 ]

@@ -34,6 +34,7 @@ class Keyring:
         if len(master) != crypto.KEY_SIZE:
             raise ValueError("the master key must be 32 bytes")
         self._master = master
+        self._lookup_key = _derive(master, b"shouhu/v1/record-lookup")
 
     def new_case_key(self, case_id: str, chat_id: int) -> tuple[bytes, bytes]:
         """A fresh case key and its wrapped form (to store), bound to case and chat."""
@@ -54,6 +55,11 @@ class Keyring:
         return crypto.wrap_key(self._master, case_id, key, chat_id=chat_id)
 
     _KEY_CHECK = b"shouhu/key-check"
+
+    def lookup(self, kind: str, token: str) -> bytes:
+        """A keyed hash of a secret someone presents (an invitation token): the database holds
+        this, never the token, and it finds the record without knowing the case."""
+        return hmac.new(self._lookup_key, f"{kind}:{token}".encode(), hashlib.sha256).digest()
 
     def key_check(self) -> bytes:
         """A value only this master key opens: tells a wrong key from a changed row at start."""
@@ -88,6 +94,10 @@ def _derive(case_key: bytes, info: bytes) -> bytes:
 
 def field_context(case_id: str, no: int, field: str) -> bytes:
     return f"shouhu/row/{case_id}/{no}/{field}".encode()
+
+
+def record_context(case_id: str, kind: str, rid: int) -> bytes:
+    return f"shouhu/record/{case_id}/{kind}/{rid}".encode()
 
 
 class RowSealer:
@@ -130,6 +140,14 @@ class RowSealer:
         ]
         encoded = json.dumps(canonical, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return hmac.new(self._mac_key, encoded, hashlib.sha256).digest()
+
+    def seal_record(self, kind: str, rid: int, body: bytes) -> bytes:
+        """A case record's body: AEAD under the case key, bound to case, kind and number."""
+        return crypto.seal(self.case_key, record_context(self.case_id, kind, rid), body)
+
+    def open_record(self, kind: str, rid: int, blob: bytes) -> bytes:
+        """IntegrityError if the body was changed or moved from another case, kind or number."""
+        return crypto.open_sealed(self.case_key, record_context(self.case_id, kind, rid), blob)
 
     def check(self, row: Columns, sha256_hex: str) -> bool:
         return bool(row["seal"]) and hmac.compare_digest(self.seal(row, sha256_hex), bytes(row["seal"]))

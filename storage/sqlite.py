@@ -24,9 +24,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from flows.model import Case, EvidenceItem
+from flows.model import Awaiting, Case, EvidenceItem
 from storage import crypto
-from storage.base import CaseKey, ChatIsolation, MaintenanceReport, Storage, StoredEvidence
+from storage.base import CaseKey, ChatIsolation, DueRecord, FoundRecord, MaintenanceReport, Storage, StoredEvidence
 from storage.errors import AlreadyHandled
 from storage.isolation import MemoryChatIsolation
 from storage.masterkey import KeySource, default_key_file, load_master_key
@@ -327,6 +327,48 @@ class SqliteStorage(Storage):
     async def evidence_records(self, case: Case, no: int | None = None) -> list[StoredEvidence]:
         async with self.transaction() as tx:
             return await tx.records(case, no=no)
+
+    # ------------------------------------------------------------------ the case record, across cases
+
+    async def _case_by_id(self, case_id: str) -> Case | None:
+        async with self.db.execute(
+            "SELECT id, chat_id, locale, node, ticks, awaiting FROM cases WHERE id = ?", (case_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Case(
+            row["id"],
+            row["chat_id"],
+            row["locale"],
+            row["node"],
+            set(json.loads(row["ticks"])),
+            Awaiting.decode(row["awaiting"]),
+        )
+
+    async def due_records(self, kind: str, until: datetime) -> list[DueRecord]:
+        async with self.db.execute(
+            "SELECT case_id, rid, due_at FROM records WHERE kind = ? AND due_at IS NOT NULL AND due_at <= ? "
+            "ORDER BY due_at",
+            (kind, iso(until)),
+        ) as cur:
+            rows = [(r["case_id"], r["rid"], r["due_at"]) async for r in cur]
+        out = []
+        for case_id, rid, due_at in rows:
+            case = await self._case_by_id(case_id)
+            if case is not None:
+                out.append(DueRecord(case, rid, datetime.fromisoformat(due_at)))
+        return out
+
+    async def find_record(self, kind: str, token: str) -> FoundRecord | None:
+        async with self.db.execute(
+            "SELECT case_id, rid FROM records WHERE kind = ? AND lookup = ?", (kind, self.keys.lookup(kind, token))
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        case = await self._case_by_id(row["case_id"])
+        return FoundRecord(case, row["rid"]) if case else None
 
     # ------------------------------------------------------------------ upkeep
 

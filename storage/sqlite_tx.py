@@ -317,3 +317,72 @@ class SqliteTx(Transaction):
         self.after_commit.append(lambda: self.vault.remove(case.id, blob_id))
         self.deleted = True
         return True
+
+    # -------------------------------------------------------------- the case record
+
+    async def record_add(
+        self, case: Case, kind: str, body: dict, *, due_at: datetime | None = None, lookup: str | None = None
+    ) -> int:
+        row = await self._one(
+            "SELECT COALESCE(MAX(rid), 0) + 1 AS rid FROM records WHERE case_id = ? AND kind = ?", (case.id, kind)
+        )
+        rid = int(row["rid"]) if row else 1
+        sealer = await self.sealer(case)
+        t = iso(self.clock())
+        await self.db.execute(
+            "INSERT INTO records (case_id, kind, rid, body, due_at, lookup, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (
+                case.id,
+                kind,
+                rid,
+                sealer.seal_record(kind, rid, _encode(body)),
+                iso(due_at) if due_at else None,
+                self.keys.lookup(kind, lookup) if lookup else None,
+                t,
+                t,
+            ),
+        )
+        return rid
+
+    async def record_put(self, case: Case, kind: str, rid: int, body: dict, *, due_at: datetime | None = None) -> bool:
+        sealer = await self.sealer(case)
+        cur = await self.db.execute(
+            "UPDATE records SET body = ?, due_at = ?, updated_at = ? WHERE case_id = ? AND kind = ? AND rid = ?",
+            (
+                sealer.seal_record(kind, rid, _encode(body)),
+                iso(due_at) if due_at else None,
+                iso(self.clock()),
+                case.id,
+                kind,
+                rid,
+            ),
+        )
+        return cur.rowcount > 0
+
+    async def record_get(self, case: Case, kind: str, rid: int) -> dict | None:
+        row = await self._one(
+            "SELECT body FROM records WHERE case_id = ? AND kind = ? AND rid = ?", (case.id, kind, rid)
+        )
+        if row is None:
+            return None
+        return json.loads((await self.sealer(case)).open_record(kind, rid, row["body"]))
+
+    async def record_list(self, case: Case, kind: str) -> list[tuple[int, dict]]:
+        sealer = await self.sealer(case)
+        async with self.db.execute(
+            "SELECT rid, body FROM records WHERE case_id = ? AND kind = ? ORDER BY rid", (case.id, kind)
+        ) as cur:
+            return [(r["rid"], json.loads(sealer.open_record(kind, r["rid"], r["body"]))) async for r in cur]
+
+    async def record_delete(self, case: Case, kind: str, rid: int) -> bool:
+        cur = await self.db.execute(
+            "DELETE FROM records WHERE case_id = ? AND kind = ? AND rid = ?", (case.id, kind, rid)
+        )
+        if cur.rowcount:
+            self.deleted = True
+        return cur.rowcount > 0
+
+
+def _encode(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
