@@ -88,9 +88,12 @@ class EvidenceItem:
 
 @dataclass(frozen=True)
 class Command:
-    """``/name`` typed (adapters pass only names the engine knows; anything else is ``""``)."""
+    """``/name args`` typed (adapters pass only names the engine knows; anything else is
+    ``""``). ``args`` is the rest of the line: a deep link's start parameter arrives as
+    ``/start <param>``. It may be anything a stranger typed: never log it."""
 
     name: str
+    args: str = ""
 
 
 @dataclass(frozen=True)

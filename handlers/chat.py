@@ -42,8 +42,8 @@ async def run(update: Update, context: ShouhuContext, event: Event) -> None:
 async def on_command(update: Update, context: ShouhuContext) -> None:
     """A known command (CommandHandler has parsed it, /name@bot included)."""
     assert update.message and update.message.text
-    name = update.message.text.split()[0][1:].split("@")[0].lower()
-    await run(update, context, Command(name))
+    head, _, args = update.message.text.partition(" ")
+    await run(update, context, Command(head[1:].split("@")[0].lower(), args.strip()))
 
 
 async def on_unknown_command(update: Update, context: ShouhuContext) -> None:

@@ -113,8 +113,9 @@ class Terminal:
                 return None
             return Press(self.buttons[n - 1].data)
         if line.startswith("/"):
-            name = line.split()[0][1:].lower()
-            return Command(name if name in self.commands else "")
+            head, _, args = line.partition(" ")
+            name = head[1:].lower()
+            return Command(name, args.strip()) if name in self.commands else Command("")
         head = line.split(maxsplit=1)[0]
         if head in KINDS:
             return await self.upload(KINDS[head], line[len(head) :].strip())

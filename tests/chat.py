@@ -24,7 +24,8 @@ class EngineChat:
 
     async def send(self, text: str) -> list:
         if text.startswith("/"):
-            return await self.do(Command(text[1:].split()[0]))
+            head, _, args = text[1:].partition(" ")
+            return await self.do(Command(head, args.strip()))
         return await self.do(Text(text))
 
     def button(self, label: str, message: Message | None = None) -> Btn:
