@@ -193,10 +193,12 @@ class DeleteMessages:
 class ToStaff:
     """A message for the clinic's staff chat, sent only for a handoff the person consented to.
     ``track``: keep its id in the case record, so a staff reply to it reaches the person and a
-    withdrawal deletes it (an untracked one is a notice nobody answers)."""
+    withdrawal deletes it (an untracked one is a notice nobody answers). ``then``: what the
+    person is shown once the staff chat has taken it (instead, if it refused: why not)."""
 
     message: Message
     track: bool = True
+    then: Message | None = None
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ class _Staff:
                 mid = await self.out.to_staff(reply.message)
                 if mid is not None and reply.track:
                     self.tracked.append({"id": mid})
-                return []
+                return [await self.out.show(reply.then)] if reply.then else []
             return await self._file(reply, loc)
         except StaffUnreachable:
             self.down = True

@@ -150,9 +150,13 @@ async def consent(turn: Turn) -> list[Reply]:
     parts = await case_summary(turn, staff_locale(turn), ref=body["ref"], updated=False)
     return [
         Toast(""),
-        *(ToStaff(Message(p)) for p in parts),
-        Message(turn.loc.msg("handoff_sent", ref=body["ref"]), _open_buttons(turn.loc)),
+        *_staff_messages_then(parts, Message(turn.loc.msg("handoff_sent", ref=body["ref"]), _open_buttons(turn.loc))),
     ]
+
+
+def _staff_messages_then(texts: list[str], then: Message) -> list[Reply]:
+    """Messages for the staff chat; ``then`` is shown to the person once the last one arrived."""
+    return [ToStaff(Message(t), then=then if i == len(texts) - 1 else None) for i, t in enumerate(texts)]
 
 
 async def update(turn: Turn) -> list[Reply]:
@@ -163,8 +167,9 @@ async def update(turn: Turn) -> list[Reply]:
     parts = await case_summary(turn, staff_locale(turn), ref=state["ref"], updated=True)
     return [
         Toast(""),
-        *(ToStaff(Message(p)) for p in parts),
-        Message(turn.loc.msg("handoff_updated", ref=state["ref"]), _open_buttons(turn.loc)),
+        *_staff_messages_then(
+            parts, Message(turn.loc.msg("handoff_updated", ref=state["ref"]), _open_buttons(turn.loc))
+        ),
     ]
 
 
@@ -182,9 +187,9 @@ def _note_row(loc: Locale) -> Keyboard:
     return ((Btn(loc.msg("btn_handoff_note_done"), "h|"),),)
 
 
-def _to_staff(turn: Turn, key: str, ref: str, text: str) -> list[Reply]:
+def _to_staff(turn: Turn, key: str, ref: str, text: str, then: Message) -> list[Reply]:
     staff = staff_locale(turn)
-    return [ToStaff(Message(staff.msg(key, ref=ref, text=piece))) for piece in split(text)]
+    return _staff_messages_then([staff.msg(key, ref=ref, text=piece) for piece in split(text)], then)
 
 
 async def note(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
@@ -193,7 +198,7 @@ async def note(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
     if state is None:
         return [Message(turn.loc.msg("handoff_closed")), render(turn.case, turn.loc)]
     turn.case.awaiting = awaiting  # stay in the mode: a conversation is several messages
-    return [*_to_staff(turn, "handoff_staff_note", state["ref"], text), Message(turn.loc.msg("handoff_note_sent"))]
+    return _to_staff(turn, "handoff_staff_note", state["ref"], text, Message(turn.loc.msg("handoff_note_sent")))
 
 
 async def note_in_crisis(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
@@ -203,10 +208,9 @@ async def note_in_crisis(turn: Turn, awaiting: Awaiting, text: str) -> list[Repl
     if state is None:
         turn.case.awaiting = None
         return [Message(turn.loc.msg("handoff_closed"))]
-    return [
-        *_to_staff(turn, "handoff_staff_crisis_note", state["ref"], text),
-        Message(turn.loc.msg("handoff_note_crisis_sent")),
-    ]
+    return _to_staff(
+        turn, "handoff_staff_crisis_note", state["ref"], text, Message(turn.loc.msg("handoff_note_crisis_sent"))
+    )
 
 
 async def from_staff(turn: Turn, text: str) -> list[Reply]:
