@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flows.content import Locale
+from flows.feature import messages
 from flows.record import FACTS, INCIDENT, Facts, Incident
 from flows.screens import local_time, local_tz
 
@@ -38,6 +39,25 @@ FACT_FIELDS = (
     "city",
     "name",
     "extra",
+)
+SUMMARY_MESSAGES = messages(
+    {
+        **{f"handoff_field_{f}": "" for f in FACT_FIELDS},
+        "handoff_staff_header": "ref",
+        "handoff_staff_updated_header": "ref",
+        "handoff_staff_continued": "ref",
+        "handoff_staff_fact": "label value",
+        "handoff_staff_money": "amount",
+        "handoff_staff_no_facts": "",
+        "handoff_staff_step": "step",
+        "handoff_staff_incidents": "total night week first last",
+        "handoff_staff_no_incidents": "",
+        "handoff_staff_evidence_header": "count",
+        "handoff_staff_evidence_line": "no category date sha",
+        "handoff_staff_no_evidence": "",
+        "handoff_staff_footer": "",
+        "evidence_uncategorised": "",
+    }
 )
 
 

@@ -80,19 +80,17 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
         ids = [i for i in sent if i is not None]
         if ids and not case.deleted:
             await services.storage.record_sent(CaseKey(case.chat_id), ids)
-        await staff.remember()
 
 
 class _Staff:
-    """What goes to the staff chat in one delivery. Ids of tracked messages are kept in the case
-    record (findable by a keyed hash of chat and message id), so a staff reply finds its case
-    and a withdrawal finds what to delete. After one refusal the rest is not tried, and the
-    person is told once."""
+    """What goes to the staff chat in one delivery. The id of each tracked message is kept in
+    the case record as soon as it is sent (findable by a keyed hash of chat and message id), so
+    a staff reply finds its case and a withdrawal finds what to delete. After one refusal the
+    rest is not tried, and the person is told once."""
 
     def __init__(self, services: Services, case: Case, out: Output):
         self.services, self.case, self.out = services, case, out
         self.down = False
-        self.tracked: list[dict] = []
 
     async def deliver(self, reply: ToStaff | ToStaffFile | StaffDelete) -> list[int | None]:
         """Send one staff reply; what the person was shown instead, if anything (their ids)."""
@@ -107,7 +105,7 @@ class _Staff:
             if isinstance(reply, ToStaff):
                 mid = await self.out.to_staff(reply.message)
                 if mid is not None and reply.track:
-                    self.tracked.append({"id": mid})
+                    await self._remember({"id": mid})
                 return [await self.out.show(reply.then)] if reply.then else []
             return await self._file(reply, loc)
         except StaffUnreachable:
@@ -122,18 +120,15 @@ class _Staff:
                 return [await self.out.show(handoff.file_not_sent(loc, reply.no))]
             mid = await self.out.staff_file(original.path, reply.caption)
         if mid is not None:
-            self.tracked.append({"id": mid, "no": reply.no})
+            await self._remember({"id": mid, "no": reply.no})
         return []
 
-    async def remember(self) -> None:
+    async def _remember(self, body: dict) -> None:
         chat = self.services.settings.staff_chat_id
-        if not self.tracked or chat is None or self.case.deleted:
+        if chat is None or self.case.deleted:
             return
         async with self.services.storage.transaction() as tx:
-            for body in self.tracked:
-                token = handoff.staff_token(chat, body["id"])
-                await tx.record_add(self.case, handoff.HANDOFF_MSG, body, lookup=token)
-        self.tracked = []
+            await tx.record_add(self.case, handoff.HANDOFF_MSG, body, lookup=handoff.staff_token(chat, body["id"]))
 
 
 async def _original(services: Services, case: Case, no: int, out: Output) -> int | None:

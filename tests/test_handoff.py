@@ -96,7 +96,7 @@ async def test_without_a_staff_chat_there_is_no_handoff(bot, fake, zh):
     user.send("/human")
     (answer,) = await user.wait_for_messages(1)
     assert answer.raw_text == zh.msg("unknown_command")
-    upd = user.press_data(steps, "hy|")  # a forged consent changes nothing and sends nothing anywhere
+    upd = user.press_data(steps, "hy|0|0|0|1")  # a forged consent changes nothing and sends nothing anywhere
     assert (await user.wait_for_answer(upd)).text == zh.msg("stale_button")
     await settled(bot, upd)
     assert not fake.calls("setMyCommands") or all(

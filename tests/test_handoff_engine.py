@@ -89,7 +89,7 @@ async def test_screens_fit_a_phone_with_every_fact_filled_in(chat, zh, storage):
     assert len(consent.text) <= 600 and sum(len(r) for r in consent.buttons) <= 8
     for field in ("借款平台", "放款方", "还款计划", "姓名", "其他信息"):
         assert field in consent.text
-    await chat.do(Press("hy|"))
+    await chat.click(zh.msg("btn_handoff_agree"))
     staff = [r for r in chat.replies if isinstance(r, ToStaff)]
     text = "\n".join(r.message.text for r in staff)
     assert "E-001" in text and "E-030" in text and "李某某" in text and "工作单位：某某公司" in text
@@ -113,7 +113,7 @@ async def test_a_long_case_is_cut_into_messages_telegram_accepts(chat, zh, stora
 
 async def test_a_long_note_goes_in_pieces_and_the_mode_stays_until_left(chat, zh):
     await chat.send("/human")
-    await chat.do(Press("hy|"))
+    await chat.click(zh.msg("btn_handoff_agree"))
     await chat.do(Press("hn|"))
     await chat.send("很" * 5000)
     staff = [r for r in chat.replies if isinstance(r, ToStaff)]
@@ -128,7 +128,7 @@ async def test_the_terminal_shows_what_would_reach_the_staff(content, storage, t
     out = io.StringIO()
     term = Terminal(services_for(content, storage, staff_chat_id=STAFF_CHAT), out, tmp_path / "out")
     await term.handle(await term.event_for("/human"))
-    await term.handle(Press("hy|"))
+    await term.handle(await term.event_for("1"))  # the first numbered button: agree
     printed = out.getvalue()
     assert "（发给工作人员：" in printed and "新的求助 H-" in printed
     assert zh.msg("btn_handoff_note") in printed, "the person's screen follows"
@@ -147,3 +147,16 @@ async def test_the_summary_counts_incidents_by_night_and_week(chat, zh, storage)
     line = next(line for line in part.splitlines() if line.startswith("骚扰记录"))
     night = 1 + (now.astimezone(zh.tz).hour >= 22 or now.astimezone(zh.tz).hour < 8)  # 22:00 Beijing is night
     assert "共 3 次（2024-05-01 至" in line and f"夜间（22:00–8:00）{night} 次" in line and "最近 7 天 1 次" in line
+
+
+async def test_consent_to_a_screen_that_no_longer_lists_everything_sends_nothing(chat, zh, storage):
+    await chat.send("/human")
+    screen = chat.last
+    assert "0 件" in screen.text
+    async with storage.transaction() as tx:  # a file arrives after the screen was shown
+        await tx.evidence_add_text(await tx.case(CaseKey(chat.chat_id), "zh-CN", zh.start), "新证据")
+    await chat.click(zh.msg("btn_handoff_agree"), screen)
+    assert not [r for r in chat.replies if isinstance(r, ToStaff)]
+    assert "1 件" in chat.last.text, "the screen again, listing what would now go"
+    await chat.click(zh.msg("btn_handoff_agree"))
+    assert [r for r in chat.replies if isinstance(r, ToStaff)]

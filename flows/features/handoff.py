@@ -18,7 +18,8 @@ staff-chat message, findable by a keyed hash of (staff chat, message id), never 
 
 Callback data:
     hf|        the handoff screen (consent, or what is open)      hp|   preview the summary
-    hy|        consent to the summary: send it                    hu|   send an updated summary
+    hy|<evidence>|<incidents>|<facts>|<step>   consent to the summary as listed: send it
+    hu|        send an updated summary
     hn|        write to the staff (text mode ``handoff_note``)
     hx|        the files screen                                   hxy|<no>  consent: files up to E-<no>
     hw|        ask to withdraw                                    hwy|  withdraw
@@ -32,7 +33,7 @@ from typing import Any
 
 from flows.content import Locale
 from flows.feature import Feature, Route, Stale, Turn, messages
-from flows.handoff_summary import FACT_FIELDS, case_summary, facts_present, split, step_title
+from flows.handoff_summary import FACT_FIELDS, SUMMARY_MESSAGES, case_summary, facts_present, split, step_title
 from flows.model import (
     Awaiting,
     Btn,
@@ -44,6 +45,7 @@ from flows.model import (
     ToStaff,
     ToStaffFile,
 )
+from flows.record import FACTS, INCIDENT
 from flows.screens import continue_row, human_size, render
 
 HANDOFF = "handoff"  # record kind: one record (number 1) per case
@@ -85,21 +87,34 @@ def _button(loc: Locale) -> tuple[Btn, ...]:
     return (Btn(loc.msg("btn_handoff"), "hf|"),)
 
 
+async def _what_goes(turn: Turn) -> tuple[int, int, int, int]:
+    """What the consent screen lists, as numbers: evidence items, incidents, the fact fields
+    filled in (one bit each), the step. The consent button carries them, so a press after the
+    case changed shows the screen again instead of sending more than was listed."""
+    case, store = turn.case, turn.store
+    facts = facts_present(await store.record_get(case, FACTS, 1))
+    mask = sum(1 << i for i, f in enumerate(FACT_FIELDS) if f in facts)
+    node = turn.loc.nodes.get(case.node)
+    step = node.step if node and node.step else 0
+    return await store.evidence_count(case), len(await store.record_list(case, INCIDENT)), mask, step
+
+
 async def _consent_screen(turn: Turn) -> Message:
     loc, case = turn.loc, turn.case
-    facts = facts_present(await turn.store.record_get(case, "facts", 1))
-    labels = "、".join(loc.msg(f"handoff_field_{f}") for f in FACT_FIELDS if f in facts)
+    evidence, incidents, mask, step = await _what_goes(turn)
+    labels = "、".join(loc.msg(f"handoff_field_{f}") for i, f in enumerate(FACT_FIELDS) if mask & (1 << i))
     text = loc.msg(
         "handoff_consent",
         facts=labels or loc.msg("handoff_no_facts"),
         step=step_title(loc, case.node) or loc.msg("handoff_no_step"),
-        incidents=len(await turn.store.record_list(case, "incident")),
-        evidence=await turn.store.evidence_count(case),
+        incidents=incidents,
+        evidence=evidence,
     )
+    agree = f"hy|{evidence}|{incidents}|{mask}|{step}"
     return Message(
         text,
         (
-            (Btn(loc.msg("btn_handoff_agree"), "hy|"),),
+            (Btn(loc.msg("btn_handoff_agree"), agree),),
             (Btn(loc.msg("btn_handoff_preview"), "hp|"), Btn(loc.msg("btn_cancel"), "h|")),
         ),
     )
@@ -124,23 +139,21 @@ async def home(turn: Turn) -> list[Reply]:
 
 async def preview(turn: Turn) -> list[Reply]:
     """Exactly what consent would send, shown to the person first (nothing leaves)."""
-    parts = await case_summary(turn, staff_locale(turn), ref=_ref_preview(turn), updated=False)
+    parts = await case_summary(turn, staff_locale(turn), ref=turn.loc.msg("handoff_ref_pending"), updated=False)
     shown = [Message(turn.loc.msg("handoff_preview_header"))] + [Message(p) for p in parts]
     return [Toast(""), *shown, await _consent_screen(turn)]
-
-
-def _ref_preview(turn: Turn) -> str:
-    return turn.loc.msg("handoff_ref_pending")
 
 
 def _new_ref() -> str:
     return "H-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
 
 
-async def consent(turn: Turn) -> list[Reply]:
+async def consent(turn: Turn, evidence: int, incidents: int, mask: int, step: int) -> list[Reply]:
     """The first consent: the summary goes to the staff chat; relaying starts."""
     if await current(turn) is not None:
         return await home(turn)
+    if (evidence, incidents, mask, step) != await _what_goes(turn):  # the case changed since the screen
+        return [Toast(turn.loc.msg("handoff_consent_changed")), await _consent_screen(turn)]
     old = await turn.store.record_get(turn.case, HANDOFF, 1)
     body = {"state": OPEN, "ref": _new_ref(), "opened_at": _now().isoformat(), "times": (old or {}).get("times", 0) + 1}
     if old is None:
@@ -352,7 +365,7 @@ FEATURE = Feature(
     buttons={
         "hf": Route(home),
         "hp": Route(preview),
-        "hy": Route(consent),
+        "hy": Route(consent, (int, int, int, int)),
         "hu": Route(update),
         "hn": Route(ask_note),
         "hx": Route(files),
@@ -364,7 +377,8 @@ FEATURE = Feature(
     crisis_texts={NOTE: note_in_crisis},
     steps_row=_button,
     on_delete=withdraw_staff_side,
-    messages=messages(
+    messages=SUMMARY_MESSAGES
+    | messages(
         {
             "btn_handoff": "",
             "btn_handoff_agree": "",
@@ -381,6 +395,7 @@ FEATURE = Feature(
             "btn_back": "",
             "btn_continue": "",
             "handoff_consent": "facts step incidents evidence",
+            "handoff_consent_changed": "",
             "handoff_no_facts": "",
             "handoff_no_step": "",
             "handoff_preview_header": "",
@@ -401,21 +416,7 @@ FEATURE = Feature(
             "handoff_unreachable": "",
             "handoff_withdraw_confirm": "",
             "handoff_withdrawn": "",
-            **{f"handoff_field_{f}": "" for f in FACT_FIELDS},
             # what the staff chat reads (in the content's default language)
-            "handoff_staff_header": "ref",
-            "handoff_staff_updated_header": "ref",
-            "handoff_staff_continued": "ref",
-            "handoff_staff_fact": "label value",
-            "handoff_staff_money": "amount",
-            "handoff_staff_no_facts": "",
-            "handoff_staff_step": "step",
-            "handoff_staff_incidents": "total night week first last",
-            "handoff_staff_no_incidents": "",
-            "handoff_staff_evidence_header": "count",
-            "handoff_staff_evidence_line": "no category date sha",
-            "handoff_staff_no_evidence": "",
-            "handoff_staff_footer": "",
             "handoff_staff_note": "ref text",
             "handoff_staff_crisis_note": "ref text",
             "handoff_staff_file_caption": "ref no",
