@@ -19,14 +19,8 @@ from handlers.transport import ResilientRequest
 
 log = logging.getLogger(__name__)
 
-FEATURES = (
-    groups,
-    staff,
-    evidence,
-    chat,
-    journal,
-    errors,
-)  # evidence before chat: its uploads win over chat's catch-all
+# evidence before chat: its uploads win over chat's catch-all
+FEATURES = (groups, staff, evidence, chat, journal, errors)
 
 
 async def post_init(app: Application) -> None:
