@@ -29,6 +29,7 @@ class Settings:
     key_in_data_dir: bool = False  # the operator accepts a key file inside the data dir
     quota_bytes: int = 1024**3
     local_api: bool = False  # a telegram-bot-api server run with --local on this machine
+    staff_chat_id: int | None = None  # the clinic's staff group; handoff exists only when set
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -51,6 +52,7 @@ class Settings:
             key_in_data_dir=_flag(env, "SHOUHU_KEY_IN_DATA_DIR"),
             quota_bytes=quota,
             local_api=env.get("SHOUHU_LOCAL_BOT_API", "").strip().lower() in ("1", "true", "yes"),
+            staff_chat_id=_group_id(env, "SHOUHU_STAFF_CHAT_ID"),
         )
 
 
@@ -61,3 +63,19 @@ def _flag(env: dict[str, str], name: str) -> bool:
     if value in ("1", "true", "yes"):
         return True
     raise ConfigError(f"{name} must be 1 (yes) or 0 (no), not {value!r}.")
+
+
+def _group_id(env: dict[str, str], name: str) -> int | None:
+    """A Telegram group's id (negative: -100... for a supergroup), or None when unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        chat_id = int(value)
+    except ValueError:
+        chat_id = 0
+    if chat_id >= 0:
+        raise ConfigError(
+            f"{name} must be the id of a Telegram group (a negative number like -1001234567890), not {value!r}."
+        )
+    return chat_id

@@ -134,6 +134,7 @@ class Engine:
         self.commands: dict[str, Callable[[Turn], Awaitable[list[Reply]]]] = _table(features, lambda f: f.commands)
         self.routes: dict[str, Route] = _table(features, lambda f: f.buttons)
         self.texts = _table(features, lambda f: f.texts)
+        self.crisis_texts = _table(features, lambda f: f.crisis_texts)
         self.uploads = _one(features, "uploads")
         self.listening = _one(features, "free_text")
         self.machines = {code: build_machine(loc) for code, loc in content.locales.items()}
@@ -193,8 +194,9 @@ class Engine:
             replies.append(Message(loc.msg("crisis_file_kept")))
         elif isinstance(event, UploadFailed) and self.uploads.upload_failed:
             replies += await self.uploads.upload_failed(turn, event)
-        elif isinstance(event, Text) and in_text_mode:
-            replies.append(Message(loc.msg("crisis_not_saved")))
+        elif isinstance(event, Text) and in_text_mode and case.awaiting:
+            after = self.crisis_texts.get(case.awaiting.kind)  # e.g. words for the staff, now that care came first
+            replies += await after(turn, case.awaiting, event.text) if after else [Message(loc.msg("crisis_not_saved"))]
         if not in_text_mode:
             case.awaiting = Awaiting(AFTER_CRISIS)
         return replies

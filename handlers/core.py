@@ -14,6 +14,7 @@ from datetime import datetime
 from config import Settings
 from flows.content import Content
 from flows.engine import Engine
+from flows.features import FEATURES, handoff
 from flows.model import Case, Event, FileProblem, Reply, StagedFile, Upload, UploadFailed
 from storage.base import CaseKey, Storage
 from storage.errors import EmptyFile, OverQuota
@@ -40,7 +41,14 @@ async def open_storage(settings: Settings) -> Storage:
 
 
 def build_engine(settings: Settings, content: Content) -> Engine:
-    return Engine(content, quota_bytes=settings.quota_bytes, download_limit_mb=None if settings.local_api else 20)
+    """The engine with the features this instance offers: handoff only with a staff chat."""
+    features = tuple(f for f in FEATURES if f is not handoff.FEATURE or settings.staff_chat_id is not None)
+    return Engine(
+        content,
+        features=features,
+        quota_bytes=settings.quota_bytes,
+        download_limit_mb=None if settings.local_api else 20,
+    )
 
 
 async def apply(

@@ -72,6 +72,18 @@ class TerminalOutput:
         self.term.written.clear()
         self.term.say(plain(self.term.loc.msg("terminal_messages_removed", count=removed, path=self.term.out_dir)))
 
+    async def to_staff(self, msg: Message) -> int | None:
+        """No staff chat here: what would go there is printed, so an operator sees it."""
+        self.term.say(plain(self.term.loc.msg("terminal_to_staff", text=plain(msg.text))))
+        return None
+
+    async def staff_file(self, path: Path, caption: str) -> int | None:
+        self.term.say(plain(self.term.loc.msg("terminal_staff_file", name=path.name)))
+        return None
+
+    async def staff_delete(self, ids: tuple[int, ...]) -> None:
+        self.term.say(plain(self.term.loc.msg("terminal_staff_delete", count=len(ids))))
+
 
 class Terminal:
     def __init__(self, services: Services, out: TextIO, out_dir: Path):
