@@ -26,7 +26,7 @@ from pathlib import Path
 
 from flows.content import Content, load_content
 from flows.engine import Engine
-from flows.errors import ContentError
+from flows.errors import ContentError, Problem
 from flows.features.admin import former_steps, node_steps
 from handlers.context import ShouhuApplication
 from handlers.core import build_engine
@@ -58,7 +58,7 @@ async def reload_content(app: ShouhuApplication) -> ReloadOutcome:
             log.warning("reload refused: %d problem(s) in %s; the old content keeps serving", len(exc.problems), folder)
             for problem in exc.problems:
                 log.warning("  %s", problem)
-            return ReloadOutcome(None, tuple(str(p) for p in exc.problems))
+            return ReloadOutcome(None, tuple(_short(p, folder) for p in exc.problems))
         except Exception as exc:  # noqa: BLE001 - a feature failed on content that loaded: refuse, keep serving
             log.exception("reload refused: building the engine for the new content failed")
             return ReloadOutcome(None, (f"{folder}: {type(exc).__name__}: {exc}",))
@@ -74,6 +74,14 @@ async def reload_content(app: ShouhuApplication) -> ReloadOutcome:
     )
     await set_commands(app)
     return ReloadOutcome(content)
+
+
+def _short(problem: Problem, folder: Path) -> str:
+    """``zh-CN/nodes.yaml:12: ...``: the path inside the content folder, as the admin edits it."""
+    path = Path(problem.file)
+    if path.is_relative_to(folder):
+        return str(Problem(str(path.relative_to(folder)), problem.line, problem.message))
+    return str(problem)
 
 
 def remember_steps(engine: Engine, data_dir: Path) -> None:
