@@ -255,13 +255,13 @@ class _Values:
 
 
 def _check_webhook_url(url: str, origin: str, token: str | None) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"{origin} must be the public https:// URL Telegram posts to, not {url!r}.")
-    if token and token in url:
+    if token and token in url:  # checked first: no message below may repeat it
         raise ConfigError(
             f"{origin} holds the bot token. Use a plain path (like /telegram): SHOUHU_WEBHOOK_SECRET "
             "already proves each request comes from Telegram, and URLs end up in logs."
         )
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"{origin} must be the public https:// URL Telegram posts to, not {url!r}.")
     if parts.query or parts.fragment:
         raise ConfigError(f"{origin} must not have a ?query or #fragment: {url!r}.")
