@@ -3,13 +3,14 @@ is counts only, with small counts hidden."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
 from flows.features.admin import shown, stats_screen
 from storage.base import CaseKey, Stats
 from storage.sqlite import SqliteStorage
-from tests.conftest import MASTER_KEY, running_bot, settled
+from tests.conftest import MASTER_KEY, TOKEN, running_bot, settled
 
 ADMIN = 700001
 VICTIM = 800002
@@ -131,3 +132,38 @@ async def test_storage_counts_cases_evidence_records_and_recent_activity(data_di
     assert stats.cases_by_node == {("zh-CN", "welcome"): 2, ("zh-CN", "save_evidence"): 1}
     assert stats.evidence_items == 1 and stats.evidence_bytes == len(("经过：" + NAME).encode())
     assert stats.records == {"incident": 2}
+
+
+async def test_maintenance_runs_on_a_timer_and_outlives_a_failure(storage, caplog):
+    from types import SimpleNamespace
+
+    from handlers.app import maintenance_timer
+
+    ran = asyncio.Event()
+    calls = []
+
+    async def maintenance():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk I/O error")  # a bad moment of the disk
+        report = await storage.maintenance()
+        ran.set()
+        return report
+
+    app = SimpleNamespace(services=SimpleNamespace(storage=SimpleNamespace(maintenance=maintenance)))
+    timer = asyncio.create_task(maintenance_timer(app, every=0))  # type: ignore[arg-type]
+    try:
+        await asyncio.wait_for(ran.wait(), 10)
+    finally:
+        timer.cancel()
+    assert len(calls) >= 2 and "maintenance failed" in caplog.text
+
+
+async def test_the_startup_line_says_what_is_in_effect_and_no_secret(fake, data_dir, caplog):
+    caplog.set_level("INFO", logger="handlers.app")
+    async with running_bot(fake, data_dir, admin_ids=frozenset({ADMIN, 42})):
+        pass
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Shouhu starting")]
+    assert "mode polling" in line and str(data_dir.resolve()) in line and "zh-CN (default)" in line
+    assert f"admins 42, {ADMIN}" in line and "content " in line
+    assert TOKEN not in caplog.text and MASTER_KEY not in caplog.text
