@@ -3,8 +3,8 @@
 ``python bot.py webhook`` runs it. The server listens on ``SHOUHU_WEBHOOK_LISTEN`` (default
 127.0.0.1, behind a reverse proxy that holds the TLS certificate) and answers only
 ``POST <the path of SHOUHU_WEBHOOK_URL>`` carrying the ``X-Telegram-Bot-Api-Secret-Token``
-header that ``setWebhook`` registered; anything else is refused before its body is read (403
-for a wrong or missing secret) and nothing of it reaches the bot.
+header that ``setWebhook`` registered; anything else is refused (403 for a wrong or missing
+secret, 404 for another path, 405 for another method) and nothing of it reaches the bot.
 
 An accepted update goes into ``application.update_queue``, which is the ``JournalingQueue``:
 it is written (sealed) to the journal *before* the 200 goes back, the same way polling only
@@ -116,6 +116,17 @@ class WebhookServer:
             writer.close()
 
     async def _answer(self, request: _Request, reader: asyncio.StreamReader) -> int:
+        # The body (at most 1 MiB) is read before a refusal is sent: closing a socket with unread
+        # data makes the kernel reset the connection, and the client might never see the answer.
+        if "transfer-encoding" in request.headers:
+            raise _Refuse(411)
+        try:
+            length = int(request.headers.get("content-length", "0"))
+        except ValueError:
+            raise _Refuse(400) from None
+        if not 0 <= length <= MAX_BODY:
+            raise _Refuse(413)
+        body = await asyncio.wait_for(reader.readexactly(length), IDLE_TIMEOUT)
         if request.path != self.path:
             raise _Refuse(404)
         if request.method != "POST":
@@ -123,15 +134,6 @@ class WebhookServer:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), self.secret):
             log.warning("webhook: a request without the right secret token was refused")
             raise _Refuse(403)
-        if "transfer-encoding" in request.headers:
-            raise _Refuse(411)
-        try:
-            length = int(request.headers.get("content-length", ""))
-        except ValueError:
-            raise _Refuse(411) from None
-        if not 0 <= length <= MAX_BODY:
-            raise _Refuse(413)
-        body = await asyncio.wait_for(reader.readexactly(length), IDLE_TIMEOUT)
         try:
             data = json.loads(body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

@@ -159,6 +159,52 @@ async def test_a_request_without_the_right_secret_gets_403_and_nothing_is_proces
     assert len(user.history) == 2, "the bot answered /help and /privacy, and nothing else: " + user.transcript()
 
 
+async def test_the_webhook_server_speaks_little_http_and_refuses_the_rest(fake, data_dir, zh):
+    user = fake.user(USER, language_code="zh")
+    ok = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with webhook_bot(fake, data_dir) as (app, hook):
+        user.send("/help")
+        await user.wait_for_messages(1)
+        template = fake.all_updates[-1]
+
+        def exchange() -> list[int]:
+            statuses = []
+            connection = http.client.HTTPConnection("127.0.0.1", hook.port, timeout=10)
+            try:
+                for update_id in (20_000, 20_001):  # two updates over one kept-alive connection
+                    body = json.dumps(dict(template, update_id=update_id)).encode()
+                    connection.request("POST", "/telegram", body=body, headers=ok)
+                    response = connection.getresponse()
+                    response.read()
+                    statuses.append(response.status)
+                connection.request("POST", "/telegram", body=b"not json", headers=ok)
+                response = connection.getresponse()
+                response.read()
+                statuses.append(response.status)
+            finally:
+                connection.close()
+            chunked = http.client.HTTPConnection("127.0.0.1", hook.port, timeout=10)
+            try:
+                chunked.request("POST", "/telegram", body=iter([b"{}"]), headers=ok, encode_chunked=True)
+                statuses.append(chunked.getresponse().status)
+            finally:
+                chunked.close()
+            huge = http.client.HTTPConnection("127.0.0.1", hook.port, timeout=10)
+            try:
+                huge.putrequest("POST", "/telegram")
+                huge.putheader("Content-Length", str(2 * 1024 * 1024))
+                huge.putheader("X-Telegram-Bot-Api-Secret-Token", SECRET)
+                huge.endheaders()
+                statuses.append(huge.getresponse().status)
+            finally:
+                huge.close()
+            return statuses
+
+        assert await asyncio.to_thread(exchange) == [200, 200, 400, 411, 413]
+        await user.wait_for_messages(2)  # the two accepted /help updates, answered
+        assert hook.accepted == 3 and hook.refused == 2
+
+
 async def test_an_accepted_update_is_in_the_journal_before_its_200(fake, data_dir):
     """The bot's handler is held up, so only the journal can hold the update when the 200 is sent."""
     user = fake.user(USER, language_code="zh")
