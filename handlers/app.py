@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -64,7 +65,9 @@ def startup_line(app: ShouhuApplication) -> str:
     locales = ", ".join(f"{code}{' (default)' if code == content.default else ''}" for code in content.locales)
     admins = ", ".join(str(a) for a in sorted(s.admin_ids)) or "none"
     config = str(s.config_file) if s.config_file else "none (environment only)"
-    api = s.api_url + (" (local)" if s.local_api else "")
+    parts = urlsplit(s.api_url)  # a user:password@ in the URL stays out of the log
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    api = parts._replace(netloc=host).geturl() + (" (local)" if s.local_api else "")
     return (
         f"Shouhu starting: mode {mode}; content {s.content_dir.resolve()} [{locales}]; "
         f"data dir {s.data_dir.resolve()}; admins {admins}; Bot API {api}; config file {config}"
