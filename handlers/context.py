@@ -19,9 +19,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from config import Settings
 from flows.content import Content
 from flows.engine import Engine
-from handlers.core import Services
+from handlers.core import Services, open_storage
 from storage.base import Storage
-from storage.factory import open_storage
 
 
 class ShouhuApplication(Application):

@@ -17,6 +17,7 @@ from flows.engine import Engine
 from flows.model import Case, Event, FileProblem, Reply, StagedFile, Upload, UploadFailed
 from storage.base import CaseKey, Storage
 from storage.errors import EmptyFile, OverQuota
+from storage.sqlite import SqliteStorage
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,15 @@ class Services:
     content: Content
     engine: Engine
     storage: Storage
+
+
+async def open_storage(settings: Settings) -> Storage:
+    """Which storage backend a deployment uses: the one place adapters get their ``Storage``
+    from. SQLite is the only backend today; a database URL setting will choose PostgreSQL here,
+    and nothing in flows/ or the rest of handlers/ changes."""
+    return await SqliteStorage.open(
+        settings.data_dir, settings.master_key, key_file=settings.key_file, key_in_data_dir=settings.key_in_data_dir
+    )
 
 
 def build_engine(settings: Settings, content: Content) -> Engine:

@@ -25,10 +25,9 @@ from typing import TextIO
 from config import Settings
 from flows.content import Content
 from flows.model import Btn, Command, Event, Message, Press, Text
-from handlers.core import Services, apply, build_engine, discard, stage_upload
+from handlers.core import Services, apply, build_engine, discard, open_storage, stage_upload
 from handlers.delivery import deliver
 from storage.crypto import CHUNK_SIZE
-from storage.factory import open_storage
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
 KINDS = {":file": "document", ":photo": "photo", ":voice": "voice", ":audio": "audio", ":video": "video"}
