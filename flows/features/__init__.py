@@ -4,7 +4,7 @@ order listed here)."""
 from __future__ import annotations
 
 from flows.feature import Feature
-from flows.features import evidence, export, handoff, language, listening, navigation
+from flows.features import admin, evidence, export, handoff, language, listening, navigation
 
 FEATURES: tuple[Feature, ...] = (
     navigation.FEATURE,
@@ -13,4 +13,5 @@ FEATURES: tuple[Feature, ...] = (
     export.FEATURE,
     language.FEATURE,
     handoff.FEATURE,  # only in the engine when the clinic has a staff chat (handlers/core.build_engine)
+    admin.FEATURE,
 )
