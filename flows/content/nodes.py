@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from flows.content.limits import MAX_LABEL_WIDTH, MAX_ROW, MAX_STEPS, MAX_TITLE_WIDTH, html_problems
 from flows.content.model import Button, Checklist, LawFact, Node
 from flows.content.schema import Reader, kind
+from flows.content.shapes import BUTTON, NODE
 from flows.content.yamlines import LineList, LineMap, line_of
 
 MAX_SCREEN_TEXT = 600  # characters of a node's body, as Telegram counts them
 MAX_SCREEN_BUTTONS = 8
-NODE_KEYS = ("title", "text", "step", "law", "checklist", "buttons", "nav", "phrases")
-BUTTON_KEYS = ("label", "go", "action")
+NODE_KEYS = NODE.keys  # declared in shapes.py, which also makes the JSON Schema
+BUTTON_KEYS = BUTTON.keys
 
 
 @dataclass(frozen=True)
