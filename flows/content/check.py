@@ -35,7 +35,6 @@ from flows.content.yamlines import Line, LineList, LineMap, YamlProblem, line_of
 from flows.errors import Problem
 
 STALE_AFTER_DAYS = 365
-ARTICLE_EN_RE = re.compile(r"\b(Article|Art\.)\s*\d+", re.IGNORECASE)
 README = "content/README.md"
 HINTS = {  # file -> where its rules are explained
     f.glob: f"the rules for {f.glob} are in {README}, section '{f.glob}'" for f in FILES
@@ -75,6 +74,7 @@ class Places:
     ids: dict[str, dict[str, Where]] = field(default_factory=dict)  # kind -> id -> where
     texts: dict[str, dict[str, str]] = field(default_factory=dict)  # "messages"/"interest" -> key -> text
     as_of: list[tuple[str, int, Any]] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)  # files that could not be parsed
 
     def put(self, kind: str, key: str, where: Where) -> None:
         self.ids.setdefault(kind, {}).setdefault(key, where)
@@ -89,7 +89,8 @@ def index(folder: Path) -> Places:
         try:
             doc = parse(path)
         except YamlProblem:
-            continue  # the loader reports it
+            places.broken.add(path.name)  # the loader reports it; parity does not guess past it
+            continue
         places.docs[path.name] = doc
         if isinstance(doc, LineMap):
             _index_doc(places, str(path), doc)
@@ -282,7 +283,7 @@ def _claims(p: Places, loc: Locale | None, today: date) -> Iterator[Problem]:
     if loc is None:
         return
     for node in loc.nodes.values():
-        if not node.law and (ARTICLE_RE.search(node.text) or ARTICLE_EN_RE.search(node.text)):
+        if not node.law and ARTICLE_RE.search(node.text):
             file, line = p.ids["node"][node.id]
             yield Problem(
                 file, int(line), f"node '{node.id}' cites an article of law but has no 'law:' behind it",
@@ -323,11 +324,23 @@ def _interest_claims(file: str, doc: LineMap, loc: Locale | None) -> Iterator[Pr
 
 def _parity(ref: Places, other: Places) -> Iterator[Problem]:
     rc, oc = ref.folder.name, other.folder.name
+    skip = set(other.broken)  # entries in an unreadable file are not missing: the loader said why
+    for name in ref.docs:
+        spec = file_for(name)
+        if name not in other.docs and name not in other.broken and spec is not None and "*" not in spec.glob:
+            skip.add(name)
+            yield Problem(
+                other.file(name), 1, f"{name} is in {rc} but not in {oc}", 0, f"copy {rc}/{name} and translate it"
+            )
+    broken_kinds = {file_for(n) for n in other.broken}
     for kind in ("node", "checklist", "checklist item", "category", "law", "step", "interest message"):
         mine, theirs = ref.ids.get(kind, {}), other.ids.get(kind, {})
         for key, (file, line) in mine.items():
             if key not in theirs:
-                home = _home(other, kind, Path(file).name)
+                name = Path(file).name
+                if name in skip or file_for(name) in broken_kinds:
+                    continue
+                home = _home(other, kind, name)
                 yield Problem(
                     home, 1, f"{kind} '{key}' is in {rc} ({file}:{int(line)}) but not in {oc}", 0, PARITY_HINT
                 )

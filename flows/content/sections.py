@@ -24,7 +24,8 @@ from flows.content.model import Category, Checklist, ChecklistItem, LawFact, Ste
 from flows.content.schema import Reader, kind
 from flows.content.yamlines import line_of
 
-ARTICLE_RE = re.compile(r"第\s*[0-9一二三四五六七八九十百千零〇]+\s*条")
+# An article number, as Chinese (第25条) or English (Art. 25, Article 25) writes it.
+ARTICLE_RE = re.compile(r"第\s*[0-9一二三四五六七八九十百千零〇]+\s*条|\b(?:Article|Art\.)\s*\d+", re.IGNORECASE)
 DATE_RE = re.compile(shapes.DATE_PATTERN)
 OFFSET_RE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 # The keys each entry may hold come from the declarations in shapes.py (which also make the JSON Schema).
