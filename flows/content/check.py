@@ -28,7 +28,7 @@ from flows.content import load_locale
 from flows.content.fit import Misfit, check_fit
 from flows.content.limits import placeholders
 from flows.content.model import Locale
-from flows.content.schema_json import content_schema, validate
+from flows.content.schema_json import content_schema, render, validate
 from flows.content.sections import ARTICLE_RE
 from flows.content.shapes import FILES, file_for
 from flows.content.yamlines import Line, LineList, LineMap, YamlProblem, line_of, parse
@@ -189,8 +189,16 @@ def check_content(
             report.locales[loc.code] = loc
             for misfit in check_fit(loc, dict(required_messages), frozenset(plain_text_messages)):
                 report.problems.append(_misfit(places[folder], misfit))
-        report.problems += list(_other_files(places[folder]))
+        report.problems += list(_other_files(places[folder], frozenset(actions), required_messages))
         report.problems += list(_claims(places[folder], loc, today))
+    schema_file = root / "schema.json"
+    if schema_file.exists() and schema_file.read_text(encoding="utf-8") != render(actions, required_messages):
+        report.problems.append(
+            Problem(
+                str(schema_file), 1, "schema.json is out of date: editors complete and underline by an old model",
+                hint="python -m flows.content.schema_json --write", warning=True,
+            )
+        )  # fmt: skip
     reference = next((f for f in folders if f.name == "zh-CN"), folders[0])
     for folder in folders:
         if folder != reference:
@@ -219,9 +227,9 @@ def _misfit(p: Places, m: Misfit) -> Problem:
     return Problem(file, int(line), f"{what} {m.message}", getattr(line, "col", 0), hint)
 
 
-def _other_files(p: Places) -> Iterator[Problem]:
+def _other_files(p: Places, actions: frozenset[str], required: Mapping[str, frozenset[str]]) -> Iterator[Problem]:
     """Files no loader reads here (interest.yaml) are checked against the generated schema."""
-    schema = content_schema()
+    schema = content_schema(actions, required)
     for spec in FILES:
         if spec.by_loader:
             continue

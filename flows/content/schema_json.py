@@ -20,12 +20,14 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flows.content.shapes import FILES, Date, Either, File, Flag, ListOf, MapOf, Number, Obj, Shape, Text
+from flows.content.tables import FIXED_LABELS
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "content" / "schema.json"
 MODELINE = "# yaml-language-server: $schema=../schema.json"
@@ -85,6 +87,8 @@ def to_schema(shape: Shape, defs: dict[str, Any]) -> dict[str, Any]:
         )
         if not body["required"]:
             del body["required"]
+        if shape.exactly_one:
+            body["oneOf"] = [{"required": [k]} for k in shape.exactly_one]
         if not shape.name:
             return body
         defs.setdefault(shape.name, body)
@@ -92,12 +96,33 @@ def to_schema(shape: Shape, defs: dict[str, Any]) -> dict[str, Any]:
     raise TypeError(f"unknown shape {shape!r}")
 
 
+def _message(text: dict[str, Any], key: str, names: frozenset[str]) -> dict[str, Any]:
+    out = dict(text)
+    shown = ", ".join(f"{{{n}}}" for n in sorted(names)) or "none"
+    out["description"] = f"placeholders: {shown}" + ("; a button label" if key.startswith("btn_") else "")
+    if key in FIXED_LABELS:
+        out["enum"] = [FIXED_LABELS[key]]
+    return out
+
+
 def _doc(out: dict[str, Any], doc: str) -> dict[str, Any]:
     return {"description": doc, **out} if doc else out
 
 
-def content_schema() -> dict[str, Any]:
-    """The schema for any content file: its top key decides which file's shape applies."""
+def content_schema(
+    actions: frozenset[str] | None = None, messages: Mapping[str, frozenset[str]] | None = None
+) -> dict[str, Any]:
+    """The schema for any content file: its top key decides which file's shape applies.
+
+    ``actions`` and ``messages`` are what the code asks of content (``flows.engine.code_tables``,
+    the tables the loader checks against): a button's action must be one of them, and a message
+    key one the code shows, each described with its placeholders so an editor can say them."""
+    if actions is None or messages is None:
+        from flows.engine import code_tables
+
+        known_actions, known_messages, _ = code_tables()
+        actions = known_actions if actions is None else actions
+        messages = known_messages if messages is None else messages
     defs: dict[str, Any] = {}
     tops: dict[str, Any] = {}
     rules = []
@@ -114,6 +139,14 @@ def content_schema() -> dict[str, Any]:
         if shadowing:
             condition["not"] = {"anyOf": [{"required": [k]} for k in shadowing]}
         rules.append({"if": condition, "then": {"$ref": f"#/definitions/{_def_name(f)}"}})
+    defs["button"]["properties"]["action"]["enum"] = sorted(actions)
+    text = defs["file_messages"]["properties"]["messages"]["additionalProperties"]
+    defs["file_messages"]["properties"]["messages"] = {
+        "description": "key -> text; the keys are the code's (check names a missing one)",
+        "type": "object",
+        "properties": {key: _message(text, key, messages[key]) for key in sorted(messages)},
+        "additionalProperties": False,
+    }
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://shouhu.invalid/content/schema.json",
@@ -129,8 +162,9 @@ def content_schema() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    return json.dumps(content_schema(), ensure_ascii=False, indent=2) + "\n"
+def render(actions: frozenset[str] | None = None, messages: Mapping[str, frozenset[str]] | None = None) -> str:
+    """content/schema.json's text."""
+    return json.dumps(content_schema(actions, messages), ensure_ascii=False, indent=2) + "\n"
 
 
 # ----------------------------------------------------------------------------- checking
@@ -145,7 +179,7 @@ class SchemaError:
 _KNOWN = {
     "$schema", "$id", "title", "description", "definitions", "$ref", "type", "properties", "required",
     "additionalProperties", "propertyNames", "items", "minItems", "maxItems", "enum", "pattern",
-    "maxLength", "minimum", "maximum", "anyOf", "allOf", "if", "then", "not",
+    "maxLength", "minimum", "maximum", "anyOf", "oneOf", "allOf", "if", "then", "not",
 }  # fmt: skip
 
 
@@ -241,6 +275,11 @@ def _check(v: Any, s: dict[str, Any], root: dict[str, Any], path: tuple) -> list
         if all(tries):
             best = sorted(tries, key=len)[0]
             errs.extend(best)
+    if "oneOf" in s:
+        passing = sum(not _check(v, sub, root, path) for sub in s["oneOf"])
+        if passing != 1:
+            listed = " or ".join(str(sub.get("required", sub)) for sub in s["oneOf"])
+            errs.append(SchemaError(path, f"needs exactly one of {listed}, found {passing}"))
     for sub in s.get("allOf", []):
         errs += _check(v, sub, root, path)
     if "if" in s and not _check(v, s["if"], root, path) and "then" in s:

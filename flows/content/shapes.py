@@ -18,7 +18,7 @@ from flows.content.limits import MAX_LABEL_WIDTH, MAX_ROW, MAX_STEPS, MAX_TITLE_
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,29}$"  # node, law and checklist ids
 ITEM_ID_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"  # ids that share a 64-byte callback with a node id
 DATE_PATTERN = r"^\d{4}-\d{2}(-\d{2})?$"
-OFFSET_PATTERN = r"^[+-]\d{2}:\d{2}$"
+OFFSET_PATTERN = r"^[+-](0\d|1[0-4]):[0-5]\d$"  # -14:00 to +14:00
 MESSAGE_KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 CERTAINTIES = ("verified", "reported")
 MAX_CHECKLIST_ITEMS = 7  # one button each, plus "back": 8 buttons, what a phone screen holds
@@ -95,6 +95,7 @@ class Obj:
     fields: dict[str, Field]
     doc: str = ""
     name: str = ""  # a name for the schema's definitions (shared shapes)
+    exactly_one: tuple[str, ...] = ()  # exactly one of these keys must be present
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -172,6 +173,7 @@ BUTTON = Obj(
     },
     "a button: a label and exactly one of go or action",
     "button",
+    exactly_one=("go", "action"),
 )
 NODE = Obj(
     {
