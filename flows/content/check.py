@@ -340,13 +340,14 @@ def _parity(ref: Places, other: Places) -> Iterator[Problem]:
             yield Problem(
                 other.file(name), 1, f"{name} is in {rc} but not in {oc}", 0, f"copy {rc}/{name} and translate it"
             )
-    broken_kinds = {file_for(n) for n in other.broken}
+    broken_kinds = {spec.glob for n in other.broken if (spec := file_for(n)) is not None}
     for kind in ("node", "checklist", "checklist item", "category", "law", "step", "interest message"):
         mine, theirs = ref.ids.get(kind, {}), other.ids.get(kind, {})
         for key, (file, line) in mine.items():
             if key not in theirs:
                 name = Path(file).name
-                if name in skip or file_for(name) in broken_kinds:
+                spec = file_for(name)
+                if name in skip or (spec is not None and spec.glob in broken_kinds):
                     continue
                 home = _home(other, kind, name)
                 yield Problem(
