@@ -85,4 +85,3 @@ def test_a_messages_file_is_completed_with_the_codes_keys_and_their_placeholders
 def test_the_checker_refuses_a_keyword_it_does_not_know():
     with pytest.raises(ValueError, match="uniqueItems"):
         validate([1, 1], {"type": "array", "uniqueItems": True})
-
