@@ -222,3 +222,13 @@ def test_a_stale_schema_json_is_a_warning(tree):
     report = check_content(tree, today=TODAY)
     assert [str(w) for w in report.warnings] == [f"{tree / 'schema.json'}:1: warning: schema.json is out of date: "
                                                  "editors complete and underline by an old model"]  # fmt: skip
+
+
+def test_a_button_to_a_misspelt_node_gets_the_node_it_meant_as_hint(tree, capsys):
+    f = tree / "en" / "nodes_step1.yaml"
+    edit(f, "go: verify_debt}", "go: verify_dept}")
+    assert bot.main(["check", str(tree)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    at = next(i for i, l in enumerate(err) if "goes to unknown node 'verify_dept'" in l)
+    assert err[at].startswith(f"{f}:{line_of(f, 'verify_dept')}:")
+    assert err[at + 1].strip() == "hint: did you mean 'verify_debt'? node ids are the keys under nodes: in nodes*.yaml"

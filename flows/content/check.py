@@ -17,6 +17,7 @@ carries a hint: how to fix it, or where content/README.md explains the rule.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -177,7 +178,7 @@ def check_content(
         loc, problems = load_locale(
             folder, actions=actions, required_messages=required_messages, plain_text_messages=plain_text_messages
         )
-        report.problems += [_hinted(p) for p in problems]
+        report.problems += [_hinted(p, places[folder]) for p in problems]
         if loc is not None:
             if loc.code in codes:
                 report.problems.append(
@@ -211,11 +212,26 @@ def check_content(
     return report
 
 
-def _hinted(p: Problem) -> Problem:
+_UNKNOWN_NODE = re.compile(r"unknown node '([^']+)'|start node '([^']+)' is not defined")
+
+
+def _hinted(p: Problem, places: Places) -> Problem:
+    """The loader's problems with a hint: a specific one where the fix is clear, else where the
+    file's rules are written."""
     if p.hint:
         return p
     spec = file_for(Path(p.file).name)
     hint = HINTS[spec.glob] if spec else f"see {README}"
+    m = _UNKNOWN_NODE.search(p.message)
+    if m:
+        close = difflib.get_close_matches(m[1] or m[2], list(places.ids.get("node", {})), n=1)
+        hint = (f"did you mean '{close[0]}'? " if close else "") + "node ids are the keys under nodes: in nodes*.yaml"
+    elif "cannot be reached" in p.message:
+        hint = "give a node people reach a button with go: to it (or a step's node:), or delete it"
+    elif "is a dead end" in p.message:
+        hint = "add a button (go: another node), or remove nav: false"
+    elif "cells wide" in p.message or "cells;" in p.message:
+        hint = "shorten it: a Chinese character counts 2 cells, a letter or digit 1"
     return Problem(p.file, p.line, p.message, p.column, hint, p.warning)
 
 
