@@ -29,6 +29,7 @@ class Settings:
     key_in_data_dir: bool = False  # the operator accepts a key file inside the data dir
     quota_bytes: int = 1024**3
     local_api: bool = False  # a telegram-bot-api server run with --local on this machine
+    witness_days: int = 14  # how long a witness invitation link stays open
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -38,6 +39,9 @@ class Settings:
             quota = int(quota_mb) * 1024 * 1024
         except ValueError:
             raise ConfigError(f"SHOUHU_QUOTA_MB must be a whole number of megabytes, not {quota_mb!r}.") from None
+        witness_days = env.get("SHOUHU_WITNESS_DAYS", "").strip() or "14"
+        if not witness_days.isdigit() or not 1 <= int(witness_days) <= 90:
+            raise ConfigError(f"SHOUHU_WITNESS_DAYS must be a whole number of days from 1 to 90, not {witness_days!r}.")
         api_url = env.get("TELEGRAM_API_URL", "").strip() or PUBLIC_API_URL
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"TELEGRAM_API_URL must start with http:// or https://, not {api_url!r}.")
@@ -51,6 +55,7 @@ class Settings:
             key_in_data_dir=_flag(env, "SHOUHU_KEY_IN_DATA_DIR"),
             quota_bytes=quota,
             local_api=env.get("SHOUHU_LOCAL_BOT_API", "").strip().lower() in ("1", "true", "yes"),
+            witness_days=int(witness_days),
         )
 
 

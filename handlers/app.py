@@ -33,6 +33,7 @@ async def post_init(app: Application) -> None:
     assert isinstance(processor, PerChatProcessor)
     processor.on_flood = lambda update, first: _flood(app, update, first)
     processor.isolation = app.services.storage.isolation()
+    app.engine.bot_username = app.bot.username  # getMe ran in initialize(): links name this bot
     await set_commands(app)
     await replay(app)
 

@@ -56,9 +56,13 @@ async def delete(turn: Turn, answer: str) -> list[Reply]:
         return [Toast(""), Message(loc.msg("delete_cancelled")), render(turn.case, loc)]
     if answer != "ok":
         raise Stale(answer)
+    notices: list[Reply] = []
+    for feature in turn.engine.features:  # what must end with the case (invitations, their notices)
+        if feature.on_delete:
+            notices += await feature.on_delete(turn)
     ids = await turn.store.case_delete(turn.case)
     turn.case.deleted = True
-    return [Toast(""), Message(loc.msg("delete_done")), DeleteMessages(tuple(ids))]
+    return [Toast(""), Message(loc.msg("delete_done")), DeleteMessages(tuple(ids)), *notices]
 
 
 def export_summary(
