@@ -93,19 +93,29 @@ async def _helping(turn: Turn, rid: int, *, adding: bool = False) -> Helping | l
     """The link and its invitation, or (it has ended) the words that say so. ``adding``: the
     relative may still add things (else review and delete are enough)."""
     link = await _link(turn, rid)
+    loc = turn.loc
+    followed = await _follow(turn, link)
+    if isinstance(followed, str):
+        return [Message(loc.msg(followed), (_own_case_row(loc),))]
+    victim, inv = followed
+    if inv.open_at(turn.now) or (not adding and inv.state is State.SUBMITTED):
+        return Helping(link, victim, inv)
+    turn.case.awaiting = None
+    return [Message(loc.msg("witness_submitted_already"), (_home_row(loc, rid), _own_case_row(loc, rid)))]
+
+
+async def _follow(turn: Turn, link: Link) -> tuple[Case, Invitation] | str:
+    """The inviter's case and the invitation a link leads to, or, when it is over for this chat
+    (revoked, expired, deleted, every part decided), the key of the line that says so; the
+    link record then goes too."""
     found = await turn.store.record_find(INVITE, link.token)
     inv = await invitation(turn, found[1], found[0]) if found else None
-    loc = turn.loc
     if found is None or inv is None or inv.chat != turn.case.chat_id:
-        # ended (revoked, expired, deleted, or every part decided): the pointer goes too
         done = inv is not None and inv.state in (State.ACCEPTED, State.DECLINED)
         await turn.store.record_delete(turn.case, LINK, link.rid)
         turn.case.awaiting = None
-        return [Message(loc.msg("witness_done" if done else "witness_ended"), (_own_case_row(loc),))]
-    if inv.open_at(turn.now) or (not adding and inv.state is State.SUBMITTED):
-        return Helping(link, found[0], inv)
-    turn.case.awaiting = None
-    return [Message(loc.msg("witness_submitted_already"), (_home_row(loc, rid), _own_case_row(loc, rid)))]
+        return "witness_done" if done else "witness_ended"
+    return found[0], inv
 
 
 async def _activate(turn: Turn, link: Link) -> None:
@@ -135,7 +145,10 @@ async def opened(turn: Turn, token: str) -> list[Reply]:
         return [Message(loc.msg("witness_own_link")), *await show(turn)]
     inv = await invitation(turn, rid, victim)
     mine = next((lk for lk in await links(turn) if lk.token == token), None)
-    if mine is not None:
+    if mine is not None:  # theirs already: where they left off, or one line that it is over
+        followed = await _follow(turn, mine)
+        if isinstance(followed, str):
+            return [Message(loc.msg(followed)), *await welcome(turn)]
         return await home_screen(turn, mine.rid)
     if (inv.chat is not None and inv.chat != chat) or not inv.open_at(turn.now):
         return await refused(turn)
