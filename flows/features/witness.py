@@ -8,9 +8,11 @@ relative hands it over, the victim is told and accepts each part into the eviden
 with a source line) or declines it (deleted at once).
 
 The modules:
-    witness_record    the stored shapes (invitation, part, link) and the rules both sides share
-    witness_victim    the victim's screens                    (callback prefixes w*)
-    witness_relative  the relative's screens and their files  (callback prefixes v*)
+    witness_record    the stored shapes (invitation, part, link), the rules both sides share,
+                      and how they read
+    witness_victim    the victim's screens                         (callback prefixes w*)
+    witness_relative  the relative's: link, consent, review, hand over  (callback prefixes v*)
+    witness_account   the relative's words and files                (callback prefixes v*)
 
 Safety, in one place: the token is 192 random bits, looked up only by its keyed hash, never
 logged or echoed; one person per invitation (the first chat to open it); at most five open per
@@ -22,7 +24,8 @@ ends what the other side holds of theirs.
 
 from __future__ import annotations
 
-from flows.feature import Feature, Route, Turn, messages
+from flows.feature import Feature, Id, Route, Turn, messages
+from flows.features import witness_account as account
 from flows.features import witness_relative as relative
 from flows.features import witness_victim as victim
 from flows.features.witness_record import CHANNELS, INVITER, LINK_PREFIX, RELATIONS, TIMES, WHO, State
@@ -34,21 +37,52 @@ async def on_delete(turn: Turn) -> list[Reply]:
     return [*await victim.on_delete(turn), *await relative.on_delete(turn)]
 
 
-def _routes(table: dict) -> dict[str, Route]:
-    return {prefix: Route(handler, args) for prefix, (handler, args) in table.items()}
+VICTIM_BUTTONS = {
+    "wl": Route(victim.listing),
+    "wn": Route(victim.choose_who),
+    "wg": Route(victim.ask_name, (Id,)),
+    "wk": Route(victim.without_name, (Id,)),
+    "wo": Route(victim.open_one, (int,)),
+    "wv": Route(victim.link_again, (int,)),
+    "wx": Route(victim.ask_revoke, (int,)),
+    "wxy": Route(victim.revoke, (int,)),
+    "ws": Route(victim.arrived, (int, int)),
+    "wp": Route(victim.look, (int,)),
+    "wa": Route(victim.accept, (int,)),
+    "wd": Route(victim.ask_decline, (int,)),
+    "wdy": Route(victim.decline, (int,)),
+}
+RELATIVE_BUTTONS = {
+    "vc": Route(relative.consent, (Id,)),
+    "vn": Route(relative.no_consent, (Id,)),
+    "vh": Route(relative.home, (int,)),
+    "vp": Route(relative.rights, (int,)),
+    "vo": Route(relative.leave, (int,)),
+    "vv": Route(relative.review, (int, int)),
+    "vx": Route(relative.ask_remove, (int, int)),
+    "vxy": Route(relative.remove, (int, int)),
+    "vu": Route(relative.ask_submit, (int,)),
+    "vuy": Route(relative.submit, (int,)),
+    "va": Route(account.start, (int,)),
+    "vr": Route(account.relation, (int, Id)),
+    "vw": Route(account.skip_when, (int,)),
+    "vk": Route(account.channel, (int, Id)),
+    "vt": Route(account.times, (int, Id)),
+    "vs": Route(account.skip_said, (int,)),
+}
 
 
 FEATURE = Feature(
     name="witness",
     commands={"witness": victim.show},
-    buttons={**_routes(victim.BUTTONS_ARGS), **_routes(relative.BUTTONS_ARGS)},
+    buttons={**VICTIM_BUTTONS, **RELATIVE_BUTTONS},
     texts={
         "w_name": victim.typed_name,
-        "w_note": relative.typed_note,
-        "w_when": relative.typed_when,
-        "w_said": relative.typed_said,
+        "w_note": account.typed_note,
+        "w_when": account.typed_when,
+        "w_said": account.typed_said,
     },
-    claim_uploads=relative.claim,
+    claim_uploads=account.claim,
     deep_links={LINK_PREFIX: relative.opened},
     on_delete=on_delete,
     messages=messages(

@@ -13,7 +13,8 @@ Everything lives in the case record (``CaseStore.record_*``), sealed under a cas
                     words of theirs, only the pointer
     witness_tries   in any chat's case: failed link attempts, to slow down guessing
 
-Nothing here talks to a person; ``witness_victim`` and ``witness_relative`` do.
+Nothing here talks to a person (``witness_victim``, ``witness_relative`` and ``witness_account``
+do); the last section says how the shapes read, in content's words.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from flows.content import Locale
 from flows.feature import Stale, Turn
 from flows.model import Case
+from flows.screens import local_time
 
 INVITE = "witness_invite"
 PART = "witness_part"
@@ -259,3 +262,51 @@ async def failed_try(turn: Turn) -> None:
     else:
         body = {"since": found["since"], "n": int(found.get("n", 0)) + 1}
     await turn.store.record_put(turn.case, TRIES, 1, body)
+
+
+# ----------------------------------------------------------------------------- how they read
+
+
+def who_label(loc: Locale, inv: Invitation) -> str:
+    return loc.msg(f"witness_who_{inv.who}")
+
+
+def inviter_label(loc: Locale, inv: Invitation) -> str:
+    """What the relative sees for the person who invited them: a name the victim chose, else a
+    plain label by relation ("你的家人")."""
+    return inv.name or loc.msg(f"witness_inviter_{INVITER.get(inv.who, 'other')}")
+
+
+def day(loc: Locale, t: datetime) -> str:
+    return local_time(loc, t, "%Y-%m-%d")
+
+
+def source_line(loc: Locale, inv: Invitation) -> str:
+    return loc.msg("witness_source", who=who_label(loc, inv), date=day(loc, inv.created))
+
+
+def part_label(loc: Locale, p: Part) -> str:
+    kind = loc.msg(f"evidence_kind_{p.file.get('kind', 'document')}") if p.kind == "file" else ""
+    return loc.msg(f"witness_part_{p.kind}", no=p.no, kind=kind)
+
+
+def account_fields(loc: Locale, p: Part) -> dict[str, str]:
+    """An account's answers in words; what was skipped reads as 未填."""
+    blank = loc.msg("witness_blank")
+    when = local_time(loc, datetime.fromisoformat(p.when), "%Y-%m-%d %H:%M") if p.when else blank
+    if p.when and p.approximate:
+        when = loc.msg("witness_when_approximate", when=when)
+    return {
+        "relation": loc.msg(f"witness_rel_{p.relation}") if p.relation else blank,
+        "when": when,
+        "channel": loc.msg(f"witness_ch_{p.channel}") if p.channel else blank,
+        "times": loc.msg(f"witness_times_{p.times}") if p.times else blank,
+        "said": p.text or blank,
+    }
+
+
+def account_text(loc: Locale, inv: Invitation, p: Part) -> str:
+    """A relative's account as the plain text that becomes the evidence item (a .txt file)."""
+    if p.kind == "note":
+        return loc.msg("witness_note_file", who=who_label(loc, inv), text=p.text)
+    return loc.msg("witness_account_file", who=who_label(loc, inv), **account_fields(loc, p))

@@ -1,6 +1,7 @@
-"""The relative's side: open the link, consent, write an account, send files, review and delete
-them, hand them over. Everything they write or send is stored in the INVITER's case, sealed
-under the inviter's key; this chat's own case keeps only a pointer (``witness_link``).
+"""The relative's side: open the link, consent, come back, review and delete what they added,
+hand it over, leave. (What they write and send: ``witness_account``.) Everything of theirs is
+stored in the INVITER's case, sealed under the inviter's key; this chat's own case keeps only a
+pointer (``witness_link``).
 
 The relative never reaches the inviter's case: every button carries a number of THIS chat's own
 link records, and a link leads to one invitation and only its parts.
@@ -8,31 +9,22 @@ link records, and a link leads to one invitation and only its parts.
 Callback data:
     vc|<token> vn|<token>   consent yes / no (before anything is stored, no link exists yet)
     vh|<link>  home        vp|<link>  their rights     vo|<link>  leave: start their own case
-    va|<link>  the guided account: vr|<link>|<relation>  vw|<link> (skip when)
-               vk|<link>|<channel>  vt|<link>|<times>  vs|<link> (skip what was said)
     vv|<link>|<page>  review    vx|<link>|<no>  ask to delete part no   vxy|<link>|<no>  delete it
     vu|<link>  ask to hand over   vuy|<link>  hand over
-Texts it waits for: ``w_note`` (typed freely), ``w_when``, ``w_said`` (item: the link record).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC
 
 from flows.content import Locale
-from flows.feature import Id, Stale, Turn, UploadClaim
-from flows.features.evidence import failed as evidence_failed
+from flows.feature import Stale, Turn
 from flows.features.navigation import welcome
 from flows.features.witness_record import (
-    CHANNELS,
     INVITE,
     LINK,
-    MAX_PARTS,
     PART,
-    RELATIONS,
-    TIMES,
     TOKEN_RE,
     WAITING,
     Invitation,
@@ -41,17 +33,19 @@ from flows.features.witness_record import (
     State,
     failed_try,
     invitation,
+    inviter_label,
     links,
     may_try,
+    part_label,
     parts,
     put_link,
     put_part,
     save,
+    who_label,
 )
-from flows.features.witness_victim import account_fields, inviter_label, part_label, show, submitted_notice, who_label
-from flows.model import Awaiting, Btn, Case, Keyboard, Message, Notify, Reply, Toast, Upload, UploadFailed
-from flows.parse import parse_when
-from flows.screens import human_size, local_time, local_tz
+from flows.features.witness_victim import show, submitted_notice
+from flows.model import Awaiting, Btn, Case, Keyboard, Message, Notify, Reply, Toast
+from flows.screens import human_size, local_time
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +62,11 @@ class Helping:
     inv: Invitation
 
 
-def _home_row(loc: Locale, rid: int) -> tuple[Btn, ...]:
+def home_row(loc: Locale, rid: int) -> tuple[Btn, ...]:
     return (Btn(loc.msg("witness_btn_home"), f"vh|{rid}"),)
 
 
-def _own_case_row(loc: Locale, rid: int | None = None) -> tuple[Btn, ...]:
+def own_case_row(loc: Locale, rid: int | None = None) -> tuple[Btn, ...]:
     return (Btn(loc.msg("witness_btn_own_case"), f"vo|{rid}" if rid else "h|"),)
 
 
@@ -89,19 +83,19 @@ async def _link(turn: Turn, rid: int) -> Link:
     return found
 
 
-async def _helping(turn: Turn, rid: int, *, adding: bool = False) -> Helping | list[Reply]:
+async def helping(turn: Turn, rid: int, *, adding: bool = False) -> Helping | list[Reply]:
     """The link and its invitation, or (it has ended) the words that say so. ``adding``: the
     relative may still add things (else review and delete are enough)."""
     link = await _link(turn, rid)
     loc = turn.loc
     followed = await _follow(turn, link)
     if isinstance(followed, str):
-        return [Message(loc.msg(followed), (_own_case_row(loc),))]
+        return [Message(loc.msg(followed), (own_case_row(loc),))]
     victim, inv = followed
     if inv.open_at(turn.now) or (not adding and inv.state is State.SUBMITTED):
         return Helping(link, victim, inv)
     turn.case.awaiting = None
-    return [Message(loc.msg("witness_submitted_already"), (_home_row(loc, rid), _own_case_row(loc, rid)))]
+    return [Message(loc.msg("witness_submitted_already"), (home_row(loc, rid), own_case_row(loc, rid)))]
 
 
 async def _follow(turn: Turn, link: Link) -> tuple[Case, Invitation] | str:
@@ -200,7 +194,7 @@ async def no_consent(turn: Turn, token: str) -> list[Reply]:
     """Nothing is stored. The invitation stays theirs: the link works again if they change their mind."""
     if await _bound(turn, token) is None:
         return [Toast(""), *await refused(turn)]
-    return [Toast(""), Message(turn.loc.msg("witness_no_consent"), (_own_case_row(turn.loc),))]
+    return [Toast(""), Message(turn.loc.msg("witness_no_consent"), (own_case_row(turn.loc),))]
 
 
 # ---------------------------------------------------------------------------- home, rights, leaving
@@ -218,7 +212,7 @@ async def home(turn: Turn, rid: int) -> list[Reply]:
 async def home_screen(turn: Turn, rid: int) -> list[Reply]:
     """Where the relative is: what they have added, and what they can do."""
     loc = turn.loc
-    h = await _helping(turn, rid)
+    h = await helping(turn, rid)
     if isinstance(h, list):
         return h
     await _activate(turn, h.link)
@@ -229,7 +223,7 @@ async def home_screen(turn: Turn, rid: int) -> list[Reply]:
     if h.inv.state is State.SUBMITTED:
         turn.case.awaiting = None
         text = loc.msg("witness_home_submitted", inviter=inviter, count=len(items))
-        return [Message(text, ((Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1"),), _own_case_row(loc, rid)))]
+        return [Message(text, ((Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1"),), own_case_row(loc, rid)))]
     turn.case.awaiting = Awaiting("w_note", rid)
     text = loc.msg(
         "witness_home", inviter=inviter, until=local_time(loc, h.inv.expires, "%Y-%m-%d"), texts=texts, files=files
@@ -237,7 +231,7 @@ async def home_screen(turn: Turn, rid: int) -> list[Reply]:
     rows: Keyboard = (
         (Btn(loc.msg("witness_btn_account"), f"va|{rid}"), Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1")),
         (Btn(loc.msg("witness_btn_submit"), f"vu|{rid}"), Btn(loc.msg("witness_btn_rights"), f"vp|{rid}")),
-        _own_case_row(loc, rid),
+        own_case_row(loc, rid),
     )
     return [Message(text, rows)]
 
@@ -247,7 +241,7 @@ async def rights(turn: Turn, rid: int) -> list[Reply]:
     node = turn.loc.nodes.get(RIGHTS_NODE)
     if node is None:
         raise Stale(RIGHTS_NODE)
-    return [Toast(""), Message(node.text.strip(), (_home_row(turn.loc, rid),))]
+    return [Toast(""), Message(node.text.strip(), (home_row(turn.loc, rid),))]
 
 
 async def leave(turn: Turn, rid: int) -> list[Reply]:
@@ -259,262 +253,17 @@ async def leave(turn: Turn, rid: int) -> list[Reply]:
     return [Toast(""), *await welcome(turn)]
 
 
-# ---------------------------------------------------------------------------- the guided account
-
-
-async def _add_part(turn: Turn, h: Helping, part: Part, blob_id: str | None = None) -> Part | None:
-    """Number and store a new part in the inviter's case; None past MAX_PARTS."""
-    if len(await parts(turn, h.victim, h.inv.rid)) >= MAX_PARTS:
-        return None
-    part.invite, part.no = h.inv.rid, h.inv.next_no
-    part.rid = await turn.store.record_add(h.victim, PART, part.body(), blob_id=blob_id)
-    h.inv.next_no += 1
-    await save(turn, h.victim, h.inv)
-    return part
-
-
-async def _account(turn: Turn, h: Helping) -> Part | None:
-    """The account being written (made at its first answer)."""
-    if h.link.account:
-        body = await turn.store.record_get(h.victim, PART, h.link.account)
-        if body is not None and body.get("invite") == h.inv.rid and not body.get("submitted"):
-            return Part.of(h.link.account, body)
-    made = await _add_part(turn, h, Part(0, 0, 0, "account", turn.now))
-    if made is not None:
-        h.link.account = made.rid
-        await put_link(turn, h.link)
-    return made
-
-
-def _too_many(loc: Locale, rid: int) -> list[Reply]:
-    return [Message(loc.msg("witness_too_many_parts", max=MAX_PARTS), (_home_row(loc, rid),))]
-
-
-async def account_start(turn: Turn, rid: int) -> list[Reply]:
-    loc = turn.loc
-    h = await _helping(turn, rid, adding=True)
-    if isinstance(h, list):
-        return [Toast(""), *h]
-    buttons = [Btn(loc.msg(f"witness_rel_{r}"), f"vr|{rid}|{r}") for r in RELATIONS]
-    buttons.append(Btn(loc.msg("witness_btn_skip"), f"vr|{rid}|-"))
-    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    return [Toast(""), Message(loc.msg("witness_ask_relation"), rows)]
-
-
-async def _answer(turn: Turn, rid: int, field: str, value: str, allowed: tuple[str, ...]) -> Helping | list[Reply]:
-    if value != "-" and value not in allowed:
-        raise Stale(value)
-    h = await _helping(turn, rid, adding=True)
-    if isinstance(h, list) or value == "-":
-        return h
-    account = await _account(turn, h)
-    if account is None:
-        return _too_many(turn.loc, rid)
-    setattr(account, field, value)
-    await put_part(turn, h.victim, account)
-    return h
-
-
-def _ask_when(turn: Turn, rid: int, key: str = "witness_ask_when") -> list[Reply]:
-    turn.case.awaiting = Awaiting("w_when", rid)
-    return [Message(turn.loc.msg(key), ((Btn(turn.loc.msg("witness_btn_skip"), f"vw|{rid}"),),))]
-
-
-async def relation(turn: Turn, rid: int, value: str) -> list[Reply]:
-    h = await _answer(turn, rid, "relation", value, RELATIONS)
-    return [Toast(""), *(h if isinstance(h, list) else _ask_when(turn, rid))]
-
-
-async def typed_when(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
-    """Read with the same parser as the harassment log (flows.parse); what it cannot read is asked
-    again, with an example, never guessed."""
-    loc, rid = turn.loc, awaiting.item or 0
-    when = parse_when(text, turn.now, local_tz(loc))
-    if when.at is None:
-        return _ask_when(turn, rid, "witness_when_unclear")
-    h = await _helping(turn, rid, adding=True)
-    if isinstance(h, list):
-        return h
-    account = await _account(turn, h)
-    if account is None:
-        return _too_many(loc, rid)
-    account.when, account.approximate = when.at.astimezone(UTC).isoformat(), when.approximate
-    await put_part(turn, h.victim, account)
-    shown = local_time(loc, when.at, "%Y-%m-%d %H:%M")
-    return [Message(loc.msg("witness_when_saved", when=shown)), _ask_channel(loc, rid)]
-
-
-def _ask_channel(loc: Locale, rid: int) -> Message:
-    buttons = [Btn(loc.msg(f"witness_ch_{c}"), f"vk|{rid}|{c}") for c in CHANNELS]
-    buttons.append(Btn(loc.msg("witness_btn_skip"), f"vk|{rid}|-"))
-    return Message(loc.msg("witness_ask_channel"), tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)))
-
-
-async def skip_when(turn: Turn, rid: int) -> list[Reply]:
-    turn.case.awaiting = None
-    h = await _helping(turn, rid, adding=True)
-    return [Toast(""), *(h if isinstance(h, list) else [_ask_channel(turn.loc, rid)])]
-
-
-async def channel(turn: Turn, rid: int, value: str) -> list[Reply]:
-    loc = turn.loc
-    h = await _answer(turn, rid, "channel", value, CHANNELS)
-    if isinstance(h, list):
-        return [Toast(""), *h]
-    buttons = [Btn(loc.msg(f"witness_times_{t}"), f"vt|{rid}|{t}") for t in TIMES]
-    return [
-        Toast(""),
-        Message(loc.msg("witness_ask_times"), (tuple(buttons), (Btn(loc.msg("witness_btn_skip"), f"vt|{rid}|-"),))),
-    ]
-
-
-async def times(turn: Turn, rid: int, value: str) -> list[Reply]:
-    loc = turn.loc
-    h = await _answer(turn, rid, "times", value, TIMES)
-    if isinstance(h, list):
-        return [Toast(""), *h]
-    turn.case.awaiting = Awaiting("w_said", rid)
-    return [Toast(""), Message(loc.msg("witness_ask_said"), ((Btn(loc.msg("witness_btn_skip"), f"vs|{rid}"),),))]
-
-
-async def typed_said(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
-    rid = awaiting.item or 0
-    h = await _helping(turn, rid, adding=True)
-    if isinstance(h, list):
-        return h
-    account = await _account(turn, h)
-    if account is None:
-        return _too_many(turn.loc, rid)
-    account.text = text.strip()
-    await put_part(turn, h.victim, account)
-    return await _finish(turn, h)
-
-
-async def skip_said(turn: Turn, rid: int) -> list[Reply]:
-    turn.case.awaiting = None
-    h = await _helping(turn, rid, adding=True)
-    return [Toast(""), *(h if isinstance(h, list) else await _finish(turn, h))]
-
-
-async def _finish(turn: Turn, h: Helping) -> list[Reply]:
-    loc, rid = turn.loc, h.link.rid
-    account = None
-    if h.link.account:
-        body = await turn.store.record_get(h.victim, PART, h.link.account)
-        account = Part.of(h.link.account, body) if body else None
-    h.link.account = None
-    await put_link(turn, h.link)
-    turn.case.awaiting = Awaiting("w_note", rid)
-    if account is None or account.empty:
-        if account is not None:
-            await turn.store.record_delete(h.victim, PART, account.rid)
-        return [Message(loc.msg("witness_account_empty"), (_home_row(loc, rid),))]
-    text = loc.msg("witness_account_saved", no=account.no, **account_fields(loc, account))
-    return [Message(text, _after_part_rows(loc, rid, account.no))]
-
-
-def _after_part_rows(loc: Locale, rid: int, no: int) -> Keyboard:
-    return (
-        (Btn(loc.msg("witness_btn_remove_this"), f"vx|{rid}|{no}"), Btn(loc.msg("witness_btn_submit"), f"vu|{rid}")),
-        _home_row(loc, rid),
-    )
-
-
-async def typed_note(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
-    """Anything typed on the relative's home screen: a free account, kept as a part."""
-    loc, rid = turn.loc, awaiting.item or 0
-    h = await _helping(turn, rid, adding=True)
-    if isinstance(h, list):
-        return h
-    made = await _add_part(turn, h, Part(0, 0, 0, "note", turn.now, text=text.strip()))
-    turn.case.awaiting = Awaiting("w_note", rid)
-    if made is None:
-        return _too_many(loc, rid)
-    return [Message(loc.msg("witness_note_saved", no=made.no), _after_part_rows(loc, rid, made.no))]
-
-
-# ---------------------------------------------------------------------------- files
-
-
-async def claim(turn: Turn) -> UploadClaim | None:
-    """While this chat helps someone (an active link), its files are theirs: sealed into the
-    inviter's case under the inviter's key. A link whose invitation no longer takes files still
-    claims them, so nothing meant for someone else lands in this chat's own evidence."""
-    active = [lk for lk in await links(turn) if lk.active]
-    if not active:
-        return None
-    link = active[-1]
-    found = await turn.store.record_find(INVITE, link.token)
-    if found is not None:
-        victim, inv = found[0], await invitation(turn, found[1], found[0])
-        if inv.chat == turn.case.chat_id and inv.open_at(turn.now):
-            pending = sum(p.size for p in await parts(turn, victim))
-            return UploadClaim(victim, await turn.store.evidence_bytes(victim) + pending, received, failed)
-    return UploadClaim(turn.case, await turn.store.evidence_bytes(turn.case), received, failed)
-
-
-def _active_rid(turn: Turn, links_: list[Link]) -> int:
-    return next(lk.rid for lk in links_ if lk.active)
-
-
-async def received(turn: Turn, upload: Upload) -> list[Reply]:
-    loc, staged = turn.loc, upload.staged
-    rid = _active_rid(turn, await links(turn))
-    h = await _helping(turn, rid, adding=True)
-    if isinstance(h, list):  # the invitation takes nothing more: the file is not kept anywhere
-        await turn.store.discard_staged(staged)
-        return [Message(loc.msg("witness_file_not_kept")), *h]
-    turn.case.awaiting = Awaiting("w_note", rid)
-    same = next((p for p in await parts(turn, h.victim, h.inv.rid) if p.file.get("sha256") == staged.sha256), None)
-    if same is not None:
-        await turn.store.discard_staged(staged)
-        return [Message(loc.msg("witness_file_duplicate", no=same.no), (_home_row(loc, rid),))]
-    file = {
-        "blob_id": staged.blob_id,
-        "sha256": staged.sha256,
-        "size": staged.size,
-        "kind": staged.kind,
-        "mime": staged.mime,
-        "filename": staged.filename,
-        "caption": staged.caption,
-        "file_unique_id": staged.file_unique_id,
-    }
-    made = await _add_part(turn, h, Part(0, 0, 0, "file", turn.now, file=file), blob_id=staged.blob_id)
-    if made is None:
-        await turn.store.discard_staged(staged)
-        return _too_many(loc, rid)
-    text = loc.msg(
-        "witness_file_saved",
-        no=made.no,
-        kind=loc.msg(f"evidence_kind_{staged.kind}"),
-        size=human_size(loc, staged.size),
-        time=local_time(loc, made.received),
-        sha_short=staged.sha256[:16] + "…",
-    )
-    return [Message(text, _after_part_rows(loc, rid, made.no))]
-
-
-async def failed(turn: Turn, event: UploadFailed) -> list[Reply]:
-    """As for the victim's own files (too big, empty, download failed), with the way home."""
-    rid = _active_rid(turn, await links(turn))
-    return [
-        Message(m.text, (_home_row(turn.loc, rid),))
-        for m in await evidence_failed(turn, event)
-        if isinstance(m, Message)
-    ]
-
-
 # ---------------------------------------------------------------------------- review, delete, hand over
 
 
 async def review(turn: Turn, rid: int, page: int) -> list[Reply]:
     loc = turn.loc
-    h = await _helping(turn, rid)
+    h = await helping(turn, rid)
     if isinstance(h, list):
         return [Toast(""), *h]
     items = await parts(turn, h.victim, h.inv.rid)
     if not items:
-        return [Toast(""), Message(loc.msg("witness_review_empty"), (_home_row(loc, rid),))]
+        return [Toast(""), Message(loc.msg("witness_review_empty"), (home_row(loc, rid),))]
     pages = (len(items) + PAGE - 1) // PAGE
     page = min(max(page, 1), pages)
     shown = items[(page - 1) * PAGE : page * PAGE]
@@ -530,7 +279,7 @@ async def review(turn: Turn, rid: int, page: int) -> list[Reply]:
         nav.append(Btn(loc.msg("btn_next_page"), f"vv|{rid}|{page + 1}"))
     if nav:
         rows.append(tuple(nav))
-    rows.append(_home_row(loc, rid))
+    rows.append(home_row(loc, rid))
     return [Toast(""), Message("\n".join(lines), tuple(rows))]
 
 
@@ -543,7 +292,7 @@ async def _numbered(turn: Turn, h: Helping, no: int) -> Part:
 
 async def ask_remove(turn: Turn, rid: int, no: int) -> list[Reply]:
     loc = turn.loc
-    h = await _helping(turn, rid)
+    h = await helping(turn, rid)
     if isinstance(h, list):
         return [Toast(""), *h]
     p = await _numbered(turn, h, no)
@@ -560,7 +309,7 @@ async def remove(turn: Turn, rid: int, no: int) -> list[Reply]:
     """Gone at once, its file too. A relative who deletes everything they handed over has
     withdrawn: their chat id is forgotten."""
     loc = turn.loc
-    h = await _helping(turn, rid)
+    h = await helping(turn, rid)
     if isinstance(h, list):
         return [Toast(""), *h]
     p = await _numbered(turn, h, no)
@@ -571,19 +320,19 @@ async def remove(turn: Turn, rid: int, no: int) -> list[Reply]:
     if h.inv.state is State.SUBMITTED and not await parts(turn, h.victim, h.inv.rid):
         h.inv.state, h.inv.chat = State.WITHDRAWN, None
         await save(turn, h.victim, h.inv)
-        return [Toast(""), Message(loc.msg("witness_removed_all"), (_own_case_row(loc),))]
-    rows = ((Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1"),), _home_row(loc, rid))
+        return [Toast(""), Message(loc.msg("witness_removed_all"), (own_case_row(loc),))]
+    rows = ((Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1"),), home_row(loc, rid))
     return [Toast(""), Message(loc.msg("witness_removed", part=part_label(loc, p)), rows)]
 
 
 async def ask_submit(turn: Turn, rid: int) -> list[Reply]:
     loc = turn.loc
-    h = await _helping(turn, rid, adding=True)
+    h = await helping(turn, rid, adding=True)
     if isinstance(h, list):
         return [Toast(""), *h]
     items = [p for p in await parts(turn, h.victim, h.inv.rid) if not p.empty]
     if not items:
-        return [Toast(""), Message(loc.msg("witness_nothing_to_submit"), (_home_row(loc, rid),))]
+        return [Toast(""), Message(loc.msg("witness_nothing_to_submit"), (home_row(loc, rid),))]
     texts, files = _counts(items)
     return [
         Toast(""),
@@ -598,7 +347,7 @@ async def submit(turn: Turn, rid: int) -> list[Reply]:
     """Handed over: the inviter is told what came, with a button for each part. From now on the
     relative can still look and delete until the inviter decides, but not add."""
     loc = turn.loc
-    h = await _helping(turn, rid, adding=True)
+    h = await helping(turn, rid, adding=True)
     if isinstance(h, list):
         return [Toast(""), *h]
     items = []
@@ -610,14 +359,14 @@ async def submit(turn: Turn, rid: int) -> list[Reply]:
         await put_part(turn, h.victim, p)
         items.append(p)
     if not items:
-        return [Toast(""), Message(loc.msg("witness_nothing_to_submit"), (_home_row(loc, rid),))]
+        return [Toast(""), Message(loc.msg("witness_nothing_to_submit"), (home_row(loc, rid),))]
     h.inv.state = State.SUBMITTED
     await save(turn, h.victim, h.inv)
     h.link.account = None
     await put_link(turn, h.link)
     turn.case.awaiting = None
     vloc = turn.engine.content.locale(h.victim.locale)
-    rows = ((Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1"),), _own_case_row(loc, rid))
+    rows = ((Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1"),), own_case_row(loc, rid))
     return [
         Toast(""),
         Message(loc.msg("witness_handed_over", inviter=inviter_label(loc, h.inv)), rows),
@@ -655,23 +404,3 @@ async def on_delete(turn: Turn) -> list[Reply]:
 
 def _withdrawn(loc: Locale, chat: int, inv: Invitation) -> Reply:
     return Notify(chat, Message(loc.msg("witness_withdrawn", who=who_label(loc, inv))))
-
-
-BUTTONS_ARGS = {
-    "vc": (consent, (Id,)),
-    "vn": (no_consent, (Id,)),
-    "vh": (home, (int,)),
-    "vp": (rights, (int,)),
-    "vo": (leave, (int,)),
-    "va": (account_start, (int,)),
-    "vr": (relation, (int, Id)),
-    "vw": (skip_when, (int,)),
-    "vk": (channel, (int, Id)),
-    "vt": (times, (int, Id)),
-    "vs": (skip_said, (int,)),
-    "vv": (review, (int, int)),
-    "vx": (ask_remove, (int, int)),
-    "vxy": (remove, (int, int)),
-    "vu": (ask_submit, (int,)),
-    "vuy": (submit, (int,)),
-}

@@ -15,11 +15,11 @@ Typed text it waits for: ``w_name`` (item: the index of ``who`` in WHO).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from flows.content import Locale
-from flows.feature import Id, Stale, Turn
+from flows.feature import Stale, Turn
 from flows.features.evidence import auto_tick
 from flows.features.witness_record import (
     INVITE,
@@ -33,14 +33,20 @@ from flows.features.witness_record import (
     Invitation,
     Part,
     State,
+    account_text,
+    day,
     invitation,
     invitations,
+    inviter_label,
     links,
     new_token,
     part,
+    part_label,
     parts,
     save,
     settle,
+    source_line,
+    who_label,
 )
 from flows.model import Awaiting, Btn, Keyboard, Message, Notify, Reply, SendSealed, StagedFile, Toast
 from flows.screens import continue_row, human_size, local_time
@@ -49,29 +55,6 @@ CATEGORY = "witness"  # the evidence category accepted parts are filed under (�
 PAGE = 5  # parts per page: their buttons, the page row and back stay within 8
 SHOWN = 5  # invitations with a button of their own in the list
 PREVIEW = 400  # characters of a relative's account shown before accepting (all of it is kept)
-
-
-def who_label(loc: Locale, inv: Invitation) -> str:
-    return loc.msg(f"witness_who_{inv.who}")
-
-
-def inviter_label(loc: Locale, inv: Invitation) -> str:
-    """What the relative sees for the person who invited them: a name the victim chose, else a
-    plain label by relation ("你的家人")."""
-    return inv.name or loc.msg(f"witness_inviter_{INVITER.get(inv.who, 'other')}")
-
-
-def day(loc: Locale, t: datetime) -> str:
-    return local_time(loc, t, "%Y-%m-%d")
-
-
-def source_line(loc: Locale, inv: Invitation) -> str:
-    return loc.msg("witness_source", who=who_label(loc, inv), date=day(loc, inv.created))
-
-
-def part_label(loc: Locale, p: Part) -> str:
-    kind = loc.msg(f"evidence_kind_{p.file.get('kind', 'document')}") if p.kind == "file" else ""
-    return loc.msg(f"witness_part_{p.kind}", no=p.no, kind=kind)
 
 
 def _back(loc: Locale) -> Btn:
@@ -267,7 +250,7 @@ async def arrived(turn: Turn, rid: int, page: int) -> list[Reply]:
     shown = waiting[(page - 1) * PAGE : page * PAGE]
     lines = [loc.msg("witness_arrived_header", who=who_label(loc, inv), count=len(waiting))]
     lines += [f"• {part_label(loc, p)}" for p in shown]
-    rows = [tuple(Btn(part_label(loc, p), f"wp|{p.rid}") for p in shown[i : i + 1]) for i in range(len(shown))]
+    rows: list[tuple[Btn, ...]] = [(Btn(part_label(loc, p), f"wp|{p.rid}"),) for p in shown]
     nav = []
     if page > 1:
         nav.append(Btn(loc.msg("btn_prev_page"), f"ws|{rid}|{page - 1}"))
@@ -291,28 +274,6 @@ def _decide_row(loc: Locale, p: Part) -> Keyboard:
         (Btn(loc.msg("witness_btn_accept"), f"wa|{p.rid}"), Btn(loc.msg("witness_btn_decline"), f"wd|{p.rid}")),
         (Btn(loc.msg("btn_back"), f"ws|{p.invite}|1"),),
     )
-
-
-def account_fields(loc: Locale, p: Part) -> dict[str, str]:
-    """An account's answers in words; what was skipped reads as 未填."""
-    blank = loc.msg("witness_blank")
-    when = local_time(loc, datetime.fromisoformat(p.when), "%Y-%m-%d %H:%M") if p.when else blank
-    if p.when and p.approximate:
-        when = loc.msg("witness_when_approximate", when=when)
-    return {
-        "relation": loc.msg(f"witness_rel_{p.relation}") if p.relation else blank,
-        "when": when,
-        "channel": loc.msg(f"witness_ch_{p.channel}") if p.channel else blank,
-        "times": loc.msg(f"witness_times_{p.times}") if p.times else blank,
-        "said": p.text or blank,
-    }
-
-
-def account_text(loc: Locale, inv: Invitation, p: Part) -> str:
-    """A relative's account as the plain text that becomes the evidence item (a .txt file)."""
-    if p.kind == "note":
-        return loc.msg("witness_note_file", who=who_label(loc, inv), text=p.text)
-    return loc.msg("witness_account_file", who=who_label(loc, inv), **account_fields(loc, p))
 
 
 async def look(turn: Turn, prid: int) -> list[Reply]:
@@ -441,20 +402,3 @@ async def on_delete(turn: Turn) -> list[Reply]:
     """The victim deletes everything: every relative whose invitation was still going is told it
     has ended (not why). The invitations and all parts go with the case (records and vault)."""
     return [ended_notice(turn.loc, inv.chat) for inv in await invitations(turn) if inv.chat is not None]
-
-
-BUTTONS_ARGS = {
-    "wl": (listing, ()),
-    "wn": (choose_who, ()),
-    "wg": (ask_name, (Id,)),
-    "wk": (without_name, (Id,)),
-    "wo": (open_one, (int,)),
-    "wv": (link_again, (int,)),
-    "wx": (ask_revoke, (int,)),
-    "wxy": (revoke, (int,)),
-    "ws": (arrived, (int, int)),
-    "wp": (look, (int,)),
-    "wa": (accept, (int,)),
-    "wd": (ask_decline, (int,)),
-    "wdy": (decline, (int,)),
-}
