@@ -310,3 +310,15 @@ async def test_the_relative_can_write_while_in_crisis_and_nothing_is_saved(victi
     assert await record_list(services.storage, VICTIM, PART) == []
     await mom.send("他们在电话里骂我")
     assert "#1" in mom.texts(), "still writing for the victim afterwards"
+
+
+async def test_waiting_parts_count_against_the_victims_space(content, storage, clock, zh, data_dir):
+    services = Services(Settings(quota_bytes=1000), content, Engine(content, clock=clock, quota_bytes=1000), storage)
+    victim, mom = EngineChat(services, VICTIM), EngineChat(services, MOM)
+    await victim.do(await upload(services, VICTIM, b"v" * 600))
+    await consent(mom, zh, await invite(victim, zh))
+    await mom.do(await upload(services, MOM, b"m" * 300))
+    assert "#1" in mom.texts()
+    await mom.do(await upload(services, MOM, b"n" * 200))  # 600 + 300 waiting + 200 > 1000
+    assert mom.last.text == zh.msg("witness_quota_full") and "/export" not in mom.last.text
+    assert len(list((data_dir / "vault").rglob("*.bin"))) == 2

@@ -294,6 +294,19 @@ async def test_guessing_links_is_rate_limited(bot, fake, zh):
         bot.engine.clock = real
 
 
+async def test_guessing_through_forged_consent_buttons_is_rate_limited_too(bot, fake, zh):
+    victim, stranger = fake.user(VICTIM, language_code="zh"), fake.user(STRANGER, language_code="zh")
+    param = await invite(victim, zh)
+    stranger.send("/start")
+    (welcome,) = await stranger.wait_for_messages(1)
+    for i in range(5):  # a token in a button can be forged like any callback data
+        update = stranger.press_data(welcome, f"vc|{i:032d}")
+        await settled(bot, update)
+    assert all(zh.msg("witness_btn_consent") not in m.button_labels for m in stranger.take_new_messages())
+    stranger.send(f"/start {param}")  # a miss by button counts like a miss by link
+    await refused(stranger, zh)
+
+
 async def test_a_link_opened_in_a_group_is_refused_and_binds_no_one(bot, fake, zh):
     victim, mom = fake.user(VICTIM, language_code="zh"), fake.user(MOM, language_code="zh")
     param = await invite(victim, zh)

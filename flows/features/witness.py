@@ -159,6 +159,7 @@ FEATURE = Feature(
             "witness_file_saved": "no kind size time sha_short",
             "witness_file_duplicate": "no",
             "witness_file_not_kept": "",
+            "witness_quota_full": "",
             "witness_too_many_parts": "max",
             "witness_review_header": "count",
             "witness_review_line": "part size state",

@@ -35,7 +35,7 @@ from flows.features.witness_record import (
     save,
 )
 from flows.features.witness_relative import Helping, helping, home_row
-from flows.model import Awaiting, Btn, Keyboard, Message, Reply, Toast, Upload, UploadFailed
+from flows.model import Awaiting, Btn, FileProblem, Keyboard, Message, Reply, Toast, Upload, UploadFailed
 from flows.parse import parse_when
 from flows.screens import human_size, local_time, local_tz
 
@@ -274,10 +274,11 @@ async def received(turn: Turn, upload: Upload) -> list[Reply]:
 
 
 async def failed(turn: Turn, event: UploadFailed) -> list[Reply]:
-    """As for the victim's own files (too big, empty, download failed), with the way home."""
-    rid = _active_rid(turn, await links(turn))
+    """As for the victim's own files (too big, empty, download failed), with the way home; a full
+    store is the inviter's, so the relative is not sent to /export and /evidence."""
+    loc, rid = turn.loc, _active_rid(turn, await links(turn))
+    if event.problem is FileProblem.QUOTA_FULL:
+        return [Message(loc.msg("witness_quota_full"), (home_row(loc, rid),))]
     return [
-        Message(m.text, (home_row(turn.loc, rid),))
-        for m in await evidence_failed(turn, event)
-        if isinstance(m, Message)
+        Message(m.text, (home_row(loc, rid),)) for m in await evidence_failed(turn, event) if isinstance(m, Message)
     ]

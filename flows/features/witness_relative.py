@@ -169,8 +169,13 @@ async def opened(turn: Turn, token: str) -> list[Reply]:
 
 
 async def _bound(turn: Turn, token: str) -> tuple[Case, Invitation] | None:
+    """The invitation a consent button names, if this chat opened it and it is still open. The
+    token in a button can be forged like any callback data: misses count as failed tries."""
+    if not await may_try(turn):
+        raise Stale("token")
     found = await turn.store.record_find(INVITE, token) if TOKEN_RE.match(token) else None
     if found is None:
+        await failed_try(turn)
         raise Stale("token")
     inv = await invitation(turn, found[1], found[0])
     if inv.chat != turn.case.chat_id or not inv.open_at(turn.now):
