@@ -139,6 +139,7 @@ async def test_invite_consent_account_files_handover_accept_decline_export(bot, 
     assert row["caption"].startswith("来自：妈妈（邀请于 ") and row["caption"].endswith("3月5日晚上")
     assert row["category"] in ("witness", zh.category("witness").label)
     assert f"{row['sha256']}  {row['file']}" in files["SHA256SUMS"].decode()
+    assert row["telegram_message_time_utc"], "when Telegram says she sent it"
 
     # declined at once: the note and the deleted screenshot are nowhere on disk
     await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -406,3 +407,18 @@ async def test_the_relatives_delete_removes_what_was_not_accepted_and_their_chat
     (listing,) = await victim.wait_for_messages(1)
     assert "E-001" in listing.text and zh.category("witness").label in listing.text, "what was accepted stays"
     assert len(list((data_dir / "vault").rglob("*.bin"))) == 1
+
+
+async def test_a_relative_who_blocked_the_bot_costs_the_notice_not_the_deletion(bot, fake, zh, data_dir):
+    victim, mom = fake.user(VICTIM, language_code="zh"), fake.user(MOM, language_code="zh")
+    await consent(mom, zh, await invite(victim, zh))
+    mom.send_document(SHOT, "shot.png", "image/png")
+    await mom.wait_for_messages(1)
+    blocked = mom.block()
+    await settled(bot, blocked)
+    await delete_everything(victim)
+    assert not list((data_dir / "vault").rglob("*.bin"))
+    assert mom.take_new_messages() == []
+    victim.send("/witness")
+    (listing,) = await victim.wait_for_messages(1)
+    assert zh.msg("witness_list_empty") in listing.text, "no apology: nothing failed"

@@ -257,6 +257,7 @@ async def received(turn: Turn, upload: Upload) -> list[Reply]:
         "filename": staged.filename,
         "caption": staged.caption,
         "file_unique_id": staged.file_unique_id,
+        "message_date": staged.message_date.isoformat() if staged.message_date else None,
     }
     made = await _add_part(turn, h, Part(0, 0, 0, "file", turn.now, file=file), blob_id=staged.blob_id)
     if made is None:

@@ -15,7 +15,7 @@ Typed text it waits for: ``w_name`` (item: the index of ``who`` in WHO).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flows.content import Locale
@@ -336,7 +336,7 @@ async def accept(turn: Turn, prid: int) -> list[Reply]:
             f.get("file_unique_id", ""),
             caption,
             f.get("filename", ""),
-            p.received,
+            datetime.fromisoformat(f["message_date"]) if f.get("message_date") else p.received,
             case.id,
         )
         item, duplicate = await turn.store.evidence_add(case, staged)
