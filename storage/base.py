@@ -243,7 +243,9 @@ class Transaction(ABC):
         """Every record of ``kind``, oldest first."""
 
     @abstractmethod
-    async def record_delete(self, case: Case, kind: str, rid: int) -> bool: ...
+    async def record_delete(self, case: Case, kind: str, rid: int) -> bool:
+        """The record goes, and the vault file it holds (after commit) unless an evidence item
+        of the case now holds that file."""
 
 
 # ----------------------------------------------------------------------------- the storage

@@ -213,6 +213,7 @@ async def test_screens_fit_a_phone_and_buttons_fit_telegram(services, victim, mo
     await walk(mom, mom.click(zh.msg("btn_next_page")))
     await walk(mom, mom.click(zh.msg("witness_btn_home")))
     await walk(mom, mom.click(zh.msg("witness_btn_rights")))
+    await walk(mom, mom.click(zh.msg("btn_law")))
     await walk(mom, mom.click(zh.msg("witness_btn_home")))
     await walk(mom, mom.click(zh.msg("witness_btn_submit")))
     await walk(mom, mom.click(zh.msg("witness_btn_submit_yes")))

@@ -75,6 +75,7 @@ async def test_invite_consent_account_files_handover_accept_decline_export(bot, 
     intro, rights, ask = await open_link(mom, param)
     assert "一分钱" in intro.text and zh.nodes["relatives"].title not in intro.text
     assert rights.raw_text == zh.nodes["relatives"].text.strip()
+    assert rights.button_labels == [zh.msg("btn_law")], "the page says 📖 法律依据: the button is there"
     mom.press(ask, zh.msg("witness_btn_no_consent"))
     (no,) = await mom.wait_for_messages(1)
     assert no.raw_text == zh.msg("witness_no_consent")

@@ -57,6 +57,7 @@ RELATIVE_BUTTONS = {
     "vn": Route(relative.no_consent, (Id,)),
     "vh": Route(relative.home, (int,)),
     "vp": Route(relative.rights, (int,)),
+    "vl": Route(relative.law, (int,)),
     "vo": Route(relative.leave, (int,)),
     "vv": Route(relative.review, (int, int)),
     "vx": Route(relative.ask_remove, (int, int)),
@@ -191,6 +192,7 @@ FEATURE = Feature(
             # shared with other features (declared here too: this feature formats them)
             "btn_cancel": "",
             "btn_back": "",
+            "btn_law": "",
             "btn_prev_page": "",
             "btn_next_page": "",
             "evidence_no_note": "",

@@ -8,7 +8,8 @@ link records, and a link leads to one invitation and only its parts.
 
 Callback data:
     vc|<token> vn|<token>   consent yes / no (before anything is stored, no link exists yet)
-    vh|<link>  home        vp|<link>  their rights     vo|<link>  leave: start their own case
+    vh|<link>  home        vp|<link>  their rights     vl|<link>  the law behind them
+    vo|<link>  leave: start their own case
     vv|<link>|<page>  review    vx|<link>|<no>  ask to delete part no   vxy|<link>|<no>  delete it
     vu|<link>  ask to hand over   vuy|<link>  hand over
 """
@@ -45,7 +46,7 @@ from flows.features.witness_record import (
 )
 from flows.features.witness_victim import show, submitted_notice
 from flows.model import Awaiting, Btn, Case, Keyboard, Message, Notify, Reply, Toast
-from flows.screens import human_size, local_time
+from flows.screens import human_size, law_screen, local_time
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +153,8 @@ async def opened(turn: Turn, token: str) -> list[Reply]:
     inviter = inviter_label(loc, inv)
     replies: list[Reply] = [Message(loc.msg("witness_intro", inviter=inviter))]
     node = loc.nodes.get(RIGHTS_NODE)
-    if node is not None:
-        replies.append(Message(node.text.strip()))
+    if node is not None:  # the law behind it: navigation's screen (its way back is the welcome)
+        replies.append(Message(node.text.strip(), ((Btn(loc.msg("btn_law"), f"w|{node.id}"),),) if node.law else ()))
     replies.append(
         Message(
             loc.msg("witness_consent", inviter=inviter),
@@ -242,11 +243,22 @@ async def home_screen(turn: Turn, rid: int) -> list[Reply]:
 
 
 async def rights(turn: Turn, rid: int) -> list[Reply]:
+    """Content's page for relatives, and the law behind it, with the way back to their home."""
+    loc = turn.loc
     await _link(turn, rid)
-    node = turn.loc.nodes.get(RIGHTS_NODE)
+    node = loc.nodes.get(RIGHTS_NODE)
     if node is None:
         raise Stale(RIGHTS_NODE)
-    return [Toast(""), Message(node.text.strip(), (home_row(turn.loc, rid),))]
+    rows = ((Btn(loc.msg("btn_law"), f"vl|{rid}"),), home_row(loc, rid)) if node.law else (home_row(loc, rid),)
+    return [Toast(""), Message(node.text.strip(), rows)]
+
+
+async def law(turn: Turn, rid: int) -> list[Reply]:
+    await _link(turn, rid)
+    node = turn.loc.nodes.get(RIGHTS_NODE)
+    if node is None or not node.law:
+        raise Stale(RIGHTS_NODE)
+    return [Toast(""), Message(law_screen(turn.loc, node).text, (home_row(turn.loc, rid),))]
 
 
 async def leave(turn: Turn, rid: int) -> list[Reply]:
