@@ -1,11 +1,14 @@
 """The relative's words and files: the guided account (every question skippable), text typed
-freely, and files, each numbered within the invitation and stored in the INVITER's case.
+freely, and files, each numbered within the invitation and stored in the INVITER's case; and
+their review, where each can be deleted until the inviter accepts it.
 
 Callback data (``<link>`` is a link record of the pressing chat's own case):
     va|<link>             start the guided account: whom they are to the person who invited them
     vr|<link>|<relation>  their relation ("-": skipped)     vw|<link>  skip "when"
     vk|<link>|<channel>   how they were contacted           vt|<link>|<times>  how often
     vs|<link>             skip "what was said"
+    vv|<link>|<page>      review what they added   vx|<link>|<no>  ask to delete part no
+    vxy|<link>|<no>       delete it (its file too)
 Texts it waits for: ``w_note`` (typed freely), ``w_when``, ``w_said`` (item: the link record).
 """
 
@@ -26,18 +29,22 @@ from flows.features.witness_record import (
     TIMES,
     Link,
     Part,
+    State,
     account_fields,
     invitation,
     links,
+    part_label,
     parts,
     put_link,
     put_part,
     save,
 )
-from flows.features.witness_relative import Helping, helping, home_row
+from flows.features.witness_relative import Helping, helping, home_row, own_case_row
 from flows.model import Awaiting, Btn, FileProblem, Keyboard, Message, Reply, Toast, Upload, UploadFailed
 from flows.parse import parse_when
 from flows.screens import human_size, local_time, local_tz
+
+PAGE = 5  # parts per page of the review: their buttons, the page row and home stay within 8
 
 
 async def _add_part(turn: Turn, h: Helping, part: Part, blob_id: str | None = None) -> Part | None:
@@ -283,3 +290,75 @@ async def failed(turn: Turn, event: UploadFailed) -> list[Reply]:
     return [
         Message(m.text, (home_row(loc, rid),)) for m in await evidence_failed(turn, event) if isinstance(m, Message)
     ]
+
+
+# ---------------------------------------------------------------------------- review and delete
+
+
+async def review(turn: Turn, rid: int, page: int) -> list[Reply]:
+    loc = turn.loc
+    h = await helping(turn, rid)
+    if isinstance(h, list):
+        return [Toast(""), *h]
+    items = await parts(turn, h.victim, h.inv.rid)
+    if not items:
+        return [Toast(""), Message(loc.msg("witness_review_empty"), (home_row(loc, rid),))]
+    pages = (len(items) + PAGE - 1) // PAGE
+    page = min(max(page, 1), pages)
+    shown = items[(page - 1) * PAGE : page * PAGE]
+    lines = [loc.msg("witness_review_header", count=len(items))]
+    for p in shown:
+        state = loc.msg("witness_part_submitted" if p.submitted else "witness_part_draft")
+        lines.append(loc.msg("witness_review_line", part=part_label(loc, p), size=human_size(loc, p.size), state=state))
+    rows: list[tuple[Btn, ...]] = [(Btn(loc.msg("witness_btn_remove", no=p.no), f"vx|{rid}|{p.no}"),) for p in shown]
+    nav = []
+    if page > 1:
+        nav.append(Btn(loc.msg("btn_prev_page"), f"vv|{rid}|{page - 1}"))
+    if page < pages:
+        nav.append(Btn(loc.msg("btn_next_page"), f"vv|{rid}|{page + 1}"))
+    if nav:
+        rows.append(tuple(nav))
+    rows.append(home_row(loc, rid))
+    return [Toast(""), Message("\n".join(lines), tuple(rows))]
+
+
+async def _numbered(turn: Turn, h: Helping, no: int) -> Part:
+    found = next((p for p in await parts(turn, h.victim, h.inv.rid) if p.no == no), None)
+    if found is None:
+        raise Stale(no)
+    return found
+
+
+async def ask_remove(turn: Turn, rid: int, no: int) -> list[Reply]:
+    loc = turn.loc
+    h = await helping(turn, rid)
+    if isinstance(h, list):
+        return [Toast(""), *h]
+    p = await _numbered(turn, h, no)
+    return [
+        Toast(""),
+        Message(
+            loc.msg("witness_remove_confirm", part=part_label(loc, p)),
+            ((Btn(loc.msg("witness_btn_remove_yes"), f"vxy|{rid}|{no}"), Btn(loc.msg("btn_cancel"), f"vv|{rid}|1")),),
+        ),
+    ]
+
+
+async def remove(turn: Turn, rid: int, no: int) -> list[Reply]:
+    """Gone at once, its file too. A relative who deletes everything they handed over has
+    withdrawn: their chat id is forgotten."""
+    loc = turn.loc
+    h = await helping(turn, rid)
+    if isinstance(h, list):
+        return [Toast(""), *h]
+    p = await _numbered(turn, h, no)
+    await turn.store.record_delete(h.victim, PART, p.rid)
+    if h.link.account == p.rid:
+        h.link.account = None
+        await put_link(turn, h.link)
+    if h.inv.state is State.SUBMITTED and not await parts(turn, h.victim, h.inv.rid):
+        h.inv.state, h.inv.chat = State.WITHDRAWN, None
+        await save(turn, h.victim, h.inv)
+        return [Toast(""), Message(loc.msg("witness_removed_all"), (own_case_row(loc),))]
+    rows = ((Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1"),), home_row(loc, rid))
+    return [Toast(""), Message(loc.msg("witness_removed", part=part_label(loc, p)), rows)]

@@ -1,5 +1,5 @@
 """The relative's side: open the link, consent, come back, review and delete what they added,
-hand it over, leave. (What they write and send: ``witness_account``.) Everything of theirs is
+hand it over, leave. (What they write, send, review and delete: ``witness_account``.) Everything of theirs is
 stored in the INVITER's case, sealed under the inviter's key; this chat's own case keeps only a
 pointer (``witness_link``).
 
@@ -10,7 +10,6 @@ Callback data:
     vc|<token> vn|<token>   consent yes / no (before anything is stored, no link exists yet)
     vh|<link>  home        vp|<link>  their rights     vl|<link>  the law behind them
     vo|<link>  leave: start their own case
-    vv|<link>|<page>  review    vx|<link>|<no>  ask to delete part no   vxy|<link>|<no>  delete it
     vu|<link>  ask to hand over   vuy|<link>  hand over
 """
 
@@ -37,7 +36,6 @@ from flows.features.witness_record import (
     inviter_label,
     links,
     may_try,
-    part_label,
     parts,
     put_link,
     put_part,
@@ -46,11 +44,10 @@ from flows.features.witness_record import (
 )
 from flows.features.witness_victim import show, submitted_notice
 from flows.model import Awaiting, Btn, Case, Keyboard, Message, Notify, Reply, Toast
-from flows.screens import human_size, law_screen, local_time
+from flows.screens import law_screen, local_time
 
 log = logging.getLogger(__name__)
 
-PAGE = 5
 RIGHTS_NODE = "relatives"  # content's page for relatives: their rights and a reply for collectors
 
 
@@ -270,76 +267,7 @@ async def leave(turn: Turn, rid: int) -> list[Reply]:
     return [Toast(""), *await welcome(turn)]
 
 
-# ---------------------------------------------------------------------------- review, delete, hand over
-
-
-async def review(turn: Turn, rid: int, page: int) -> list[Reply]:
-    loc = turn.loc
-    h = await helping(turn, rid)
-    if isinstance(h, list):
-        return [Toast(""), *h]
-    items = await parts(turn, h.victim, h.inv.rid)
-    if not items:
-        return [Toast(""), Message(loc.msg("witness_review_empty"), (home_row(loc, rid),))]
-    pages = (len(items) + PAGE - 1) // PAGE
-    page = min(max(page, 1), pages)
-    shown = items[(page - 1) * PAGE : page * PAGE]
-    lines = [loc.msg("witness_review_header", count=len(items))]
-    for p in shown:
-        state = loc.msg("witness_part_submitted" if p.submitted else "witness_part_draft")
-        lines.append(loc.msg("witness_review_line", part=part_label(loc, p), size=human_size(loc, p.size), state=state))
-    rows: list[tuple[Btn, ...]] = [(Btn(loc.msg("witness_btn_remove", no=p.no), f"vx|{rid}|{p.no}"),) for p in shown]
-    nav = []
-    if page > 1:
-        nav.append(Btn(loc.msg("btn_prev_page"), f"vv|{rid}|{page - 1}"))
-    if page < pages:
-        nav.append(Btn(loc.msg("btn_next_page"), f"vv|{rid}|{page + 1}"))
-    if nav:
-        rows.append(tuple(nav))
-    rows.append(home_row(loc, rid))
-    return [Toast(""), Message("\n".join(lines), tuple(rows))]
-
-
-async def _numbered(turn: Turn, h: Helping, no: int) -> Part:
-    found = next((p for p in await parts(turn, h.victim, h.inv.rid) if p.no == no), None)
-    if found is None:
-        raise Stale(no)
-    return found
-
-
-async def ask_remove(turn: Turn, rid: int, no: int) -> list[Reply]:
-    loc = turn.loc
-    h = await helping(turn, rid)
-    if isinstance(h, list):
-        return [Toast(""), *h]
-    p = await _numbered(turn, h, no)
-    return [
-        Toast(""),
-        Message(
-            loc.msg("witness_remove_confirm", part=part_label(loc, p)),
-            ((Btn(loc.msg("witness_btn_remove_yes"), f"vxy|{rid}|{no}"), Btn(loc.msg("btn_cancel"), f"vv|{rid}|1")),),
-        ),
-    ]
-
-
-async def remove(turn: Turn, rid: int, no: int) -> list[Reply]:
-    """Gone at once, its file too. A relative who deletes everything they handed over has
-    withdrawn: their chat id is forgotten."""
-    loc = turn.loc
-    h = await helping(turn, rid)
-    if isinstance(h, list):
-        return [Toast(""), *h]
-    p = await _numbered(turn, h, no)
-    await turn.store.record_delete(h.victim, PART, p.rid)
-    if h.link.account == p.rid:
-        h.link.account = None
-        await put_link(turn, h.link)
-    if h.inv.state is State.SUBMITTED and not await parts(turn, h.victim, h.inv.rid):
-        h.inv.state, h.inv.chat = State.WITHDRAWN, None
-        await save(turn, h.victim, h.inv)
-        return [Toast(""), Message(loc.msg("witness_removed_all"), (own_case_row(loc),))]
-    rows = ((Btn(loc.msg("witness_btn_review"), f"vv|{rid}|1"),), home_row(loc, rid))
-    return [Toast(""), Message(loc.msg("witness_removed", part=part_label(loc, p)), rows)]
+# ---------------------------------------------------------------------------- hand over
 
 
 async def ask_submit(turn: Turn, rid: int) -> list[Reply]:
