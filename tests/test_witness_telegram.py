@@ -365,6 +365,7 @@ async def test_the_victims_delete_ends_every_invitation_and_leaves_nothing(bot, 
     assert files_containing(data_dir, b"RELATIVE-NOTE-MARK") == []
     assert files_containing(data_dir, b"RELATIVE-FILE-MARK") == []
     assert files_containing(data_dir, NOTE.encode()) == []
+    assert files_containing(data_dir, str(VICTIM).encode()) == [], "nothing names the victim's chat"
     assert not list((data_dir / "vault").rglob("*.bin"))
 
     # the relative's chat is theirs again: a file sent now is told it was not kept, then is their own
