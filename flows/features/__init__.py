@@ -4,7 +4,7 @@ order listed here)."""
 from __future__ import annotations
 
 from flows.feature import Feature
-from flows.features import admin, evidence, export, handoff, language, listening, navigation
+from flows.features import admin, evidence, export, handoff, language, listening, navigation, witness
 
 FEATURES: tuple[Feature, ...] = (
     navigation.FEATURE,
@@ -14,4 +14,5 @@ FEATURES: tuple[Feature, ...] = (
     language.FEATURE,
     handoff.FEATURE,  # only in the engine when the clinic has a staff chat (handlers/core.build_engine)
     admin.FEATURE,
+    witness.FEATURE,
 )
