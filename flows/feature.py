@@ -8,6 +8,7 @@ A feature (navigation, evidence, export and deletion, language, ...) is one modu
     texts      an ``Awaiting.kind`` -> handler(turn, awaiting, text): typed text it asked for
     uploads    handler(turn, upload) for a file (one feature takes files)
     messages   the content keys it formats, with their placeholders (``check`` verifies them)
+    exports    files it adds to /export's ZIP;  status  what it adds to /status
 
 The engine's core (flows/engine.py) only dispatches; adding a feature touches its module, its
 content file and its tests, and one line in ``flows/features/__init__.py``.
@@ -104,5 +105,6 @@ class Feature:
     free_text: Callable[[Turn, str], Awaitable[list[Reply]]] | None = None
     prepare: Callable[[Locale], Any] | None = None
     exports: Callable[[Turn], Awaitable[dict[str, bytes]]] | None = None
+    status: Callable[[Turn], Awaitable[str]] | None = None  # its line(s) in /status ("" for none)
     messages: Mapping[str, frozenset[str]] = field(default_factory=dict)
     plain_messages: frozenset[str] = frozenset()  # sent as plain text, not HTML

@@ -8,6 +8,7 @@ here, once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -15,7 +16,7 @@ from typing import Protocol
 from flows.feature import Turn
 from flows.features.evidence import original_unavailable
 from flows.features.export import export_summary
-from flows.model import Case, DeleteMessages, Export, Message, Reply, SendOriginal, Toast
+from flows.model import Case, DeleteMessages, Export, Message, Reply, SendImage, SendOriginal, Toast
 from handlers.core import Services
 from storage.base import CaseKey, ReadState
 from storage.errors import NotEnoughDisk
@@ -31,6 +32,7 @@ class Output(Protocol):
         """Show ``msg``; the id of a new message (None if one was edited in place)."""
 
     async def send_file(self, path: Path, caption: str | None = None) -> int | None: ...
+    async def send_image(self, data: bytes, name: str, caption: str | None = None) -> int | None: ...
     async def delete_messages(self, ids: tuple[int, ...]) -> None: ...
 
 
@@ -47,6 +49,9 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
                 sent.append(await _original(services, case, reply.no, out))
             elif isinstance(reply, Export):
                 await _export(services, case, out, sent)
+            elif isinstance(reply, SendImage):
+                data = await asyncio.to_thread(reply.draw)
+                sent.append(await out.send_image(data, reply.name, reply.caption or None))
             elif isinstance(reply, DeleteMessages):
                 await out.delete_messages(reply.ids)
     finally:

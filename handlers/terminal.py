@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -54,13 +54,13 @@ class TerminalOutput:
         return None
 
     async def send_file(self, path: Path, caption: str | None = None) -> int | None:
-        out = self.term.out_dir
-        out.mkdir(mode=0o700, exist_ok=True)
-        dest = out / path.name
-        shutil.copyfile(path, dest)
-        os.chmod(dest, 0o600)
-        self.term.written.add(dest.name)
-        self.term.say(plain(self.term.loc.msg("terminal_file", path=dest)))
+        self.term.keep(path.name, lambda dest: shutil.copyfile(path, dest))
+        return None
+
+    async def send_image(self, data: bytes, name: str, caption: str | None = None) -> int | None:
+        if caption:
+            self.term.say(plain(caption))
+        self.term.keep(name, lambda dest: dest.write_bytes(data))
         return None
 
     async def delete_messages(self, ids: tuple[int, ...]) -> None:
@@ -91,8 +91,17 @@ class Terminal:
         return [
             p.name
             for p in self.out_dir.iterdir()
-            if p.is_file() and (p.name.startswith("shouhu_evidence_") or re.match(r"E-\d{3,}_", p.name))
+            if p.is_file() and (p.name.startswith("shouhu_") or re.match(r"E-\d{3,}_", p.name))
         ]
+
+    def keep(self, name: str, write: Callable[[Path], object]) -> None:
+        """A file the bot hands over, written into ``out_dir`` (this user only; /delete removes it)."""
+        self.out_dir.mkdir(mode=0o700, exist_ok=True)
+        dest = self.out_dir / name
+        write(dest)
+        os.chmod(dest, 0o600)
+        self.written.add(dest.name)
+        self.say(plain(self.loc.msg("terminal_file", path=dest)))
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)

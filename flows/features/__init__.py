@@ -4,12 +4,15 @@ order listed here)."""
 from __future__ import annotations
 
 from flows.feature import Feature
-from flows.features import evidence, export, language, listening, navigation
+from flows.features import evidence, export, facts, interest_check, language, listening, log, navigation
 
 FEATURES: tuple[Feature, ...] = (
     navigation.FEATURE,
     listening.FEATURE,
     evidence.FEATURE,
+    log.FEATURE,
+    facts.FEATURE,
+    interest_check.FEATURE,
     export.FEATURE,
     language.FEATURE,
 )
