@@ -3,7 +3,8 @@
 Repayment dates lie ahead as often as behind, so this reads dates of its own rather than
 ``parse_when`` (which reads moments already past). What people type:
 
-    10月8日 3000            one sum on one day (the first such day on or after the money arrived)
+    10月8日 3000            one sum on one day (the first such day on or after the money arrived;
+                            without that day, the one nearest to today)
     7天 3000 / 7天后还3000   one sum n days after the money arrived
     2026-10-08 还 3000       a full date
     每月15日还350，共12期    instalments: count, amount and (optionally) the day of the month;
@@ -72,10 +73,20 @@ def _amount(text: str) -> Decimal | None:
 
 
 def _on_or_after(start: date | None, month: int, day: int, today: date) -> date:
-    """Month-day without a year: the first one on or after ``start`` (or today's year)."""
-    anchor = start or today
-    candidate = date(anchor.year, month, day)
-    return candidate if candidate >= anchor else date(anchor.year + 1, month, day)
+    """Month-day without a year: the first one on or after ``start``; without a start, the one
+    nearest to today (a due day just past is as likely as one ahead)."""
+    if start is not None:
+        candidate = date(start.year, month, day)
+        return candidate if candidate >= start else date(start.year + 1, month, day)
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            candidates.append(date(year, month, day))
+        except ValueError:  # 2月29日 outside a leap year
+            continue
+    if not candidates:
+        raise ValueError("no such day")
+    return min(candidates, key=lambda d: abs((d - today).days))
 
 
 def _one(line: str, start: date | None, today: date) -> Installment | ScheduleProblem:
