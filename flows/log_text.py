@@ -17,6 +17,7 @@ from flows.timeline import Summary
 from storage.export_text import csv_bytes
 
 LOG_COLUMNS = ("no", "time", "night", "relation", "channel", "approximate", "collector", "note", "evidence")
+RECENT_DAYS = 7  # days counted one by one in the summary (the chart shows them all)
 SHOWN_TEXT = 40  # characters of a collector's name or a note shown in a line (all of it in the view and export)
 
 
@@ -105,6 +106,9 @@ def summary_text(loc: Locale, s: Summary) -> str:
         run_last=f"{s.run.last:%m-%d}",
         relations=_counts(loc, s.by_relation, "log_rel_"),
         channels=_counts(loc, s.by_channel, "log_chan_"),
+        recent=loc.msg("log_count_separator").join(
+            loc.msg("log_count", what=f"{d.on:%m-%d}", n=d.total) for d in s.days[-RECENT_DAYS:]
+        ),
     )
 
 

@@ -186,3 +186,32 @@ async def test_status_shows_the_facts_and_the_export_carries_them(chat, zh):
     assert "借款App或平台：某某贷" in text
     assert f"合同上的出借方：{zh.msg('facts_blank')}" in text and f"文书上的名字：{zh.msg('facts_blank')}" in text
     assert "2026-10-08  3,000" in text
+
+
+async def test_the_longest_answers_still_fit_a_phone_in_the_facts_and_in_status(chat, zh):
+    from dataclasses import fields
+
+    longest = {f.name: "字" * facts_feature.MAX_TEXT for f in fields(Facts) if f.name in facts_feature.INDEX}
+    schedule = tuple(Installment(date(2026, 11, 1) + timedelta(days=3 * i), Decimal("123456.78")) for i in range(9))
+    facts = Facts(
+        **{k: v for k, v in longest.items() if k in ("app", "lender", "collector_company", "city", "name")},
+        contract_amount=Decimal("999999999.99"),
+        received_amount=Decimal("999999999.99"),
+        received_on=date(2026, 10, 1),
+        schedule=schedule,
+        fees=schedule,
+        paid_so_far=Decimal("999999999.99"),
+        overdue_since=date(2026, 10, 8),
+    )
+    await chat.send("/start")
+    async with chat.services.storage.transaction() as tx:
+        await tx.record_add(chat.case, FACTS, facts.to_body())
+    await chat.send("/facts")
+    fits(chat.last)
+    await chat.send("/status")
+    fits(chat.last)
+    await chat.send("/facts")
+    await chat.click("改某一项")
+    await chat.click("下一页")
+    await chat.click("还款计划")
+    fits(chat.last)

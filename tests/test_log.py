@@ -284,7 +284,14 @@ async def test_summary_and_chart(chat, zh, monkeypatch):
     await chat.click("全部记录")
     await chat.click("汇总")
     (summary,) = screens(chat)
-    for shown in ("共 <b>2</b> 条", "<b>1</b> 条", "父母 1、同事 1", "电话 1、短信 1", "最长连续 2 天"):
+    for shown in (
+        "共 <b>2</b> 条",
+        "<b>1</b> 条",
+        "父母 1、同事 1",
+        "电话 1、短信 1",
+        "最长连续 2 天",
+        "11-19 1、11-20 1",
+    ):
         assert shown in summary.text, shown
     await chat.click("每天的图")
     (picture,) = [r for r in chat.replies if isinstance(r, SendImage)]

@@ -32,7 +32,8 @@ from flows.schedule import ScheduleProblem, parse_fees, parse_schedule
 from flows.screens import continue_row
 
 MAX_TEXT = 60  # a name, an app, a city: longer is almost surely something else pasted
-SHOWN = 16  # characters of a text answer in the overview and /status
+SHOWN = 20  # characters of an answer in the overview (twelve lines must fit one screen)
+SHOWN_STATUS = 24  # ... and in /status
 PICKER_PAGE = 6
 LISTED_PAYMENTS = 4
 
@@ -166,7 +167,7 @@ def summary_lines(loc: Locale, facts: Facts) -> list[str]:
             "facts_line",
             n=i + 1,
             label=loc.msg(f"facts_label_{q.field}"),
-            value=short(value_text(loc, q, facts), 40) or unknown,
+            value=short(value_text(loc, q, facts)) or unknown,
         )
         for i, q in enumerate(QUESTIONS)
     ]
@@ -327,7 +328,9 @@ async def status_line(turn: Turn) -> str:
     facts = await load(turn)
     shown = [
         loc.msg(
-            "facts_status_item", label=loc.msg(f"facts_short_{q.field}"), value=short(value_text(loc, q, facts), 24)
+            "facts_status_item",
+            label=loc.msg(f"facts_short_{q.field}"),
+            value=short(value_text(loc, q, facts), SHOWN_STATUS),
         )
         for q in QUESTIONS
         if known(facts, q)

@@ -112,7 +112,7 @@ def verdict(loc: Locale, result: Check, facts: Facts, last: tuple[str, ...] = ()
                 loc.msg(key, **v) if key in loc.messages else loc.msg("interest_over_other", cap=v[f"cap_{line.id}"])
             )
     tail = [loc.msg("interest_what_it_means")] if result.exceeded else []
-    return ["\n".join(first), "\n\n".join(lines), *tail, *last, loc.msg("interest_disclaimer")]
+    return ["\n".join(first), *lines, *tail, *last, loc.msg("interest_disclaimer")]
 
 
 def result_buttons(loc: Locale) -> Keyboard:

@@ -502,7 +502,7 @@ FEATURE = Feature(
             "log_list_header": "count page pages",
             "log_list_empty": "",
             "log_summary": (
-                "count days first latest night tz busiest_day busiest run run_first run_last relations channels"
+                "count days first latest night tz busiest_day busiest run run_first run_last relations channels recent"
             ),
             "log_count": "what n",
             "log_count_separator": "",
