@@ -1,4 +1,5 @@
-"""The harassment log in words: lines, the summary, the chart's labels and the timeline CSV.
+"""The harassment log in words: lines, the summary, the chart's labels, the timeline CSV, the
+pickers and the view of one incident, and the content keys all of them need.
 
 Everything a person reads comes from content (messages_log.yaml); this only arranges it.
 Times are shown in the locale's clock (``Locale.tz``), stored in UTC.
@@ -11,8 +12,10 @@ from datetime import datetime
 
 from flows.chart import ChartText
 from flows.content import Locale
-from flows.parse import is_night
-from flows.record import Incident
+from flows.feature import messages
+from flows.model import Btn, Message
+from flows.parse import Refusal, is_night
+from flows.record import CHANNELS, RELATIONS, Incident
 from flows.timeline import Summary
 from storage.export_text import csv_bytes
 
@@ -140,3 +143,141 @@ def timeline_csv(loc: Locale, incidents: Sequence[tuple[int, Incident]]) -> byte
         for no, inc in sorted(incidents, key=lambda p: (p[1].at, p[0]))
     ]
     return csv_bytes(header, rows)
+
+
+# ---------------------------------------------------------------------------- buttons
+
+FIRST_PAGE = ("parents", "spouse", "children", "colleagues", "boss", "friends")  # two taps; the rest one more
+MORE = tuple(r for r in RELATIONS if r not in FIRST_PAGE)
+
+
+def relation_rows(loc: Locale, rid: int, page: int) -> list[tuple[Btn, ...]]:
+    shown = FIRST_PAGE if page == 1 else MORE
+
+    def data(rel: str) -> str:
+        return f"lgr|{rel}" if rid == 0 else f"lgsr|{rid}|{rel}"
+
+    buttons = [Btn(relation(loc, r), data(r)) for r in shown]
+    rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
+    if page == 1:
+        rows.append((Btn(loc.msg("btn_log_more_relations"), f"lgm|{rid}|2"),))
+    else:
+        rows.append((Btn(loc.msg("btn_back"), f"lgm|{rid}|1"),))
+    return rows
+
+
+def channel_rows(loc: Locale, rid: int, rel: str) -> tuple[tuple[Btn, ...], ...]:
+    def data(chan: str) -> str:
+        return f"lgc|{rel}|{chan}" if rid == 0 else f"lgsc|{rid}|{chan}"
+
+    buttons = [Btn(channel(loc, c), data(c)) for c in CHANNELS]
+    rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
+    back = Btn(loc.msg("btn_back"), "lgh|" if rid == 0 else f"lgo|{rid}")
+    return (*rows, (back,))
+
+
+def incident_view(loc: Locale, rid: int, inc: Incident, *, note: str = "", edit: bool = True) -> Message:
+    text = view(loc, rid, inc)
+    rows = (
+        (Btn(loc.msg("btn_log_relation"), f"lgb|{rid}"), Btn(loc.msg("btn_log_channel"), f"lgv|{rid}")),
+        (Btn(loc.msg("btn_log_time"), f"lgt|{rid}"), Btn(loc.msg("btn_log_collector"), f"lgw|{rid}")),
+        (Btn(loc.msg("btn_log_note"), f"lgn|{rid}"), Btn(loc.msg("btn_log_evidence"), f"lge|{rid}")),
+        (Btn(loc.msg("btn_log_delete"), f"lgd|{rid}"), Btn(loc.msg("btn_log_list"), "lgl|1")),
+    )
+    return Message(f"{note}\n\n{text}" if note else text, rows, edit)
+
+
+# ---------------------------------------------------------------------------- what content must hold
+
+MESSAGES = messages(
+    {
+        **{f"log_rel_{r}": "" for r in RELATIONS},
+        **{f"log_chan_{c}": "" for c in CHANNELS},
+        **{f"log_time_{r.value}": "" for r in Refusal},
+        **{f"log_col_{c}": "tz" for c in LOG_COLUMNS},
+        "log_home": "count night",
+        "log_home_empty": "",
+        "log_line": "no time relation channel night",
+        "log_night_mark": "",
+        "log_approx": "time",
+        "log_weekdays": "",
+        "log_empty_field": "",
+        "log_ask_relation": "",
+        "log_change_relation": "no",
+        "log_ask_channel": "relation",
+        "log_saved": "no relation channel time tz",
+        "log_saved_toast": "no",
+        "log_view": "no relation channel time tz night collector note evidence",
+        "log_ask_time": "no",
+        "log_time_echo": "time tz night",
+        "log_time_saved": "time tz",
+        "log_ask_collector": "no",
+        "log_collector_saved": "",
+        "log_ask_note": "no",
+        "log_note_saved": "",
+        "log_too_long": "limit",
+        "log_no_evidence": "",
+        "log_pick_evidence": "no",
+        "log_delete_confirm": "no",
+        "log_gone": "no",
+        "log_deleted": "no",
+        "log_list_header": "count page pages",
+        "log_list_empty": "",
+        "log_summary": (
+            "count days first latest night tz busiest_day busiest run run_first run_last relations channels recent"
+        ),
+        "log_count": "what n",
+        "log_count_separator": "",
+        "log_chart_title": "",
+        "log_chart_title_weekly": "",
+        "log_chart_day": "",
+        "log_chart_night": "",
+        "log_chart_caption": "count night tz",
+        "log_status": "count night",
+        "log_export_file": "",
+        "log_export_chart": "",
+        "log_yes": "",
+        "btn_log_more_relations": "",
+        "btn_log_list": "",
+        "btn_log_add": "",
+        "btn_log_time": "",
+        "btn_log_now": "",
+        "btn_log_time_ok": "",
+        "btn_log_time_again": "",
+        "btn_log_collector": "",
+        "btn_log_note": "",
+        "btn_log_link_latest": "no",
+        "btn_log_evidence": "",
+        "btn_log_relation": "",
+        "btn_log_channel": "",
+        "btn_log_delete": "",
+        "btn_log_confirm_delete": "",
+        "btn_log_summary": "",
+        "btn_log_chart": "",
+        "btn_log_done": "",
+        "btn_back": "",
+        "btn_cancel": "",
+        "btn_law": "",
+        "btn_prev_page": "",
+        "btn_next_page": "",
+    }
+)
+PLAIN = frozenset(  # not HTML: also in buttons, the CSV, the picture
+    {f"log_rel_{r}" for r in RELATIONS}
+    | {f"log_chan_{c}" for c in CHANNELS}
+    | {f"log_col_{c}" for c in LOG_COLUMNS}
+    | {
+        "log_weekdays",
+        "log_yes",
+        "log_export_file",
+        "log_export_chart",
+        "log_chart_title",
+        "log_chart_title_weekly",
+        "log_chart_day",
+        "log_chart_night",
+        "log_night_mark",
+        "log_approx",
+        "log_count",
+        "log_count_separator",
+    }
+)

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Protocol
 
-from flows.feature import Turn
+from flows.feature import FileBody, Turn
 from flows.features.evidence import original_unavailable
 from flows.features.export import export_summary
 from flows.model import Case, DeleteMessages, Export, Message, Reply, SendImage, SendOriginal, Toast
@@ -77,12 +77,13 @@ async def _original(services: Services, case: Case, no: int, out: Output) -> int
 async def _export(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:
     storage = services.storage
     loc = services.content.locale(case.locale)
-    extra: dict[str, bytes] = {}
+    found: dict[str, FileBody] = {}
     async with storage.transaction() as tx:  # what the features add (the harassment log, facts, drafts)
         turn = Turn(services.engine, case, loc, tx)
         for feature in services.engine.features:
             if feature.exports:
-                extra.update(await feature.exports(turn))
+                found.update(await feature.exports(turn))
+    extra = {name: await asyncio.to_thread(body) if callable(body) else body for name, body in found.items()}
     try:
         async with export_parts(
             storage, case, ExportText.from_locale(loc), budget=part_budget(services.settings.local_api), extra=extra

@@ -23,7 +23,7 @@ from typing import Any
 
 from flows import timeline
 from flows.content import Locale
-from flows.feature import Feature, Id, Route, Stale, Turn, messages
+from flows.feature import Feature, FileBody, Id, Route, Stale, Turn, messages
 from flows.interest import add_months
 from flows.model import Awaiting, Btn, Keyboard, Message, Reply, Toast
 from flows.parse import Refusal, parse_money, parse_when
@@ -305,7 +305,7 @@ async def change(turn: Turn, page: int) -> list[Reply]:
 # ---------------------------------------------------------------------------- export and /status
 
 
-async def export_files(turn: Turn) -> dict[str, bytes]:
+async def export_files(turn: Turn) -> dict[str, FileBody]:
     """The facts as a text file for people (unknown ones as a blank to fill in by hand)."""
     loc = turn.loc
     facts = await load(turn)

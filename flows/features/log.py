@@ -23,21 +23,19 @@ Texts it waits for: ``log_when``, ``log_collector``, ``log_note`` (item: the inc
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from flows import chart, log_text, timeline
 from flows.content import Locale
-from flows.feature import Feature, Id, Route, Stale, Turn, messages
+from flows.feature import Feature, FileBody, Id, Route, Stale, Turn
 from flows.model import Awaiting, Btn, Keyboard, Message, Reply, SendImage, Toast
 from flows.parse import FUTURE_TOLERANCE, MAX_AGE, Refusal, parse_when
 from flows.record import CHANNELS, INCIDENT, RELATIONS, Incident
 from flows.screens import continue_row
 
-FIRST_PAGE = ("parents", "spouse", "children", "colleagues", "boss", "friends")  # two taps; the rest one more
-MORE = tuple(r for r in RELATIONS if r not in FIRST_PAGE)
 PAGE_SIZE = 4
 LATEST_SHOWN = 3
 EVIDENCE_OFFERED = 6
@@ -82,26 +80,11 @@ async def _put(turn: Turn, rid: int, inc: Incident) -> None:
 # ---------------------------------------------------------------------------- screens
 
 
-def _relation_rows(loc: Locale, rid: int, page: int) -> list[tuple[Btn, ...]]:
-    shown = FIRST_PAGE if page == 1 else MORE
-
-    def data(rel: str) -> str:
-        return f"lgr|{rel}" if rid == 0 else f"lgsr|{rid}|{rel}"
-
-    buttons = [Btn(log_text.relation(loc, r), data(r)) for r in shown]
-    rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
-    if page == 1:
-        rows.append((Btn(loc.msg("btn_log_more_relations"), f"lgm|{rid}|2"),))
-    else:
-        rows.append((Btn(loc.msg("btn_back"), f"lgm|{rid}|1"),))
-    return rows
-
-
 async def home(turn: Turn, *, edit: bool = False) -> Message:
     """The log's first screen: how many so far, the latest few, and "who was contacted?"."""
     loc = turn.loc
     found = await incidents(turn)
-    rows = _relation_rows(loc, 0, 1)
+    rows = log_text.relation_rows(loc, 0, 1)
     if not found:
         return Message(loc.msg("log_home_empty"), tuple(rows), edit)
     night = sum(1 for _, i in found if log_text.night_mark(loc, i.at))
@@ -109,16 +92,6 @@ async def home(turn: Turn, *, edit: bool = False) -> Message:
     parts += [log_text.line(loc, no, i) for no, i in found[:LATEST_SHOWN]]
     rows[-1] += (Btn(loc.msg("btn_log_list"), "lgl|1"),)
     return Message("\n".join(parts) + "\n\n" + loc.msg("log_ask_relation", no=0), tuple(rows), edit)
-
-
-def _channel_rows(loc: Locale, rid: int, rel: str) -> tuple[tuple[Btn, ...], ...]:
-    def data(chan: str) -> str:
-        return f"lgc|{rel}|{chan}" if rid == 0 else f"lgsc|{rid}|{chan}"
-
-    buttons = [Btn(log_text.channel(loc, c), data(c)) for c in CHANNELS]
-    rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
-    back = Btn(loc.msg("btn_back"), "lgh|" if rid == 0 else f"lgo|{rid}")
-    return (*rows, (back,))
 
 
 async def _latest_evidence(turn: Turn, limit: int) -> list[int]:
@@ -148,17 +121,6 @@ async def _saved(turn: Turn, rid: int, inc: Incident) -> Message:
         tz=loc.tz_label,
     )
     return Message(text, tuple(rows), edit=True)
-
-
-def _view(loc: Locale, rid: int, inc: Incident, *, note: str = "", edit: bool = True) -> Message:
-    text = log_text.view(loc, rid, inc)
-    rows = (
-        (Btn(loc.msg("btn_log_relation"), f"lgb|{rid}"), Btn(loc.msg("btn_log_channel"), f"lgv|{rid}")),
-        (Btn(loc.msg("btn_log_time"), f"lgt|{rid}"), Btn(loc.msg("btn_log_collector"), f"lgw|{rid}")),
-        (Btn(loc.msg("btn_log_note"), f"lgn|{rid}"), Btn(loc.msg("btn_log_evidence"), f"lge|{rid}")),
-        (Btn(loc.msg("btn_log_delete"), f"lgd|{rid}"), Btn(loc.msg("btn_log_list"), "lgl|1")),
-    )
-    return Message(f"{note}\n\n{text}" if note else text, rows, edit)
 
 
 async def listing(turn: Turn, page: int, *, edit: bool = True) -> Message:
@@ -201,7 +163,10 @@ async def relations_page(turn: Turn, rid: int, page: int) -> list[Reply]:
     if rid:
         await _get(turn, rid)
     key = "log_ask_relation" if rid == 0 else "log_change_relation"
-    return [Toast(""), Message(turn.loc.msg(key, no=rid), tuple(_relation_rows(turn.loc, rid, page)), edit=True)]
+    return [
+        Toast(""),
+        Message(turn.loc.msg(key, no=rid), tuple(log_text.relation_rows(turn.loc, rid, page)), edit=True),
+    ]
 
 
 async def pick_relation(turn: Turn, rel: str) -> list[Reply]:
@@ -209,7 +174,7 @@ async def pick_relation(turn: Turn, rel: str) -> list[Reply]:
         raise Stale(rel)
     loc = turn.loc
     text = loc.msg("log_ask_channel", relation=log_text.relation(loc, rel))
-    return [Toast(""), Message(text, _channel_rows(loc, 0, rel), edit=True)]
+    return [Toast(""), Message(text, log_text.channel_rows(loc, 0, rel), edit=True)]
 
 
 async def pick_channel(turn: Turn, rel: str, chan: str) -> list[Reply]:
@@ -226,7 +191,7 @@ async def pick_channel(turn: Turn, rel: str, chan: str) -> list[Reply]:
 
 async def open_incident(turn: Turn, rid: int) -> list[Reply]:
     turn.case.awaiting = None
-    return [Toast(""), _view(turn.loc, rid, await _get(turn, rid))]
+    return [Toast(""), log_text.incident_view(turn.loc, rid, await _get(turn, rid))]
 
 
 async def change_relation(turn: Turn, rid: int) -> list[Reply]:
@@ -238,13 +203,13 @@ async def set_relation(turn: Turn, rid: int, rel: str) -> list[Reply]:
         raise Stale(rel)
     inc = replace(await _get(turn, rid), relation=rel)
     await _put(turn, rid, inc)
-    return [Toast(log_text.relation(turn.loc, rel)), _view(turn.loc, rid, inc)]
+    return [Toast(log_text.relation(turn.loc, rel)), log_text.incident_view(turn.loc, rid, inc)]
 
 
 async def change_channel(turn: Turn, rid: int) -> list[Reply]:
     inc = await _get(turn, rid)
     text = turn.loc.msg("log_ask_channel", relation=log_text.relation(turn.loc, inc.relation))
-    return [Toast(""), Message(text, _channel_rows(turn.loc, rid, inc.relation), edit=True)]
+    return [Toast(""), Message(text, log_text.channel_rows(turn.loc, rid, inc.relation), edit=True)]
 
 
 async def set_channel(turn: Turn, rid: int, chan: str) -> list[Reply]:
@@ -252,7 +217,7 @@ async def set_channel(turn: Turn, rid: int, chan: str) -> list[Reply]:
         raise Stale(chan)
     inc = replace(await _get(turn, rid), channel=chan)
     await _put(turn, rid, inc)
-    return [Toast(log_text.channel(turn.loc, chan)), _view(turn.loc, rid, inc)]
+    return [Toast(log_text.channel(turn.loc, chan)), log_text.incident_view(turn.loc, rid, inc)]
 
 
 def _cancel(loc: Locale, rid: int) -> Keyboard:
@@ -302,7 +267,7 @@ async def keep_time(turn: Turn, rid: int, minute: int, approximate: int) -> list
     await _put(turn, rid, inc)
     loc = turn.loc
     note = loc.msg("log_time_saved", time=log_text.when(loc, at, approximate=inc.approximate), tz=loc.tz_label)
-    return [Toast(""), _view(loc, rid, inc, note=note)]
+    return [Toast(""), log_text.incident_view(loc, rid, inc, note=note)]
 
 
 async def ask_collector(turn: Turn, rid: int) -> list[Reply]:
@@ -311,36 +276,32 @@ async def ask_collector(turn: Turn, rid: int) -> list[Reply]:
     return [Toast(""), Message(turn.loc.msg("log_ask_collector", no=rid), _cancel(turn.loc, rid))]
 
 
-async def typed_collector(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
-    loc = turn.loc
-    rid, inc = await _typed_for(turn, awaiting)
-    if inc is None:
-        return await _gone(turn, rid)
-    if len(text.strip()) > MAX_COLLECTOR:
-        turn.case.awaiting = awaiting
-        return [Message(loc.msg("log_too_long", limit=MAX_COLLECTOR), _cancel(loc, rid))]
-    inc = replace(inc, collector=text.strip())
-    await _put(turn, rid, inc)
-    return [_view(loc, rid, inc, note=loc.msg("log_collector_saved"), edit=False)]
-
-
 async def ask_note(turn: Turn, rid: int) -> list[Reply]:
     await _get(turn, rid)
     turn.case.awaiting = Awaiting("log_note", rid)
     return [Toast(""), Message(turn.loc.msg("log_ask_note", no=rid), _cancel(turn.loc, rid))]
 
 
-async def typed_note(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
+DETAILS = {  # typed text -> (the incident field it fills, at most how long, what is said once kept)
+    "log_collector": ("collector", MAX_COLLECTOR, "log_collector_saved"),
+    "log_note": ("note", MAX_NOTE, "log_note_saved"),
+}
+
+
+async def typed_detail(turn: Turn, awaiting: Awaiting, text: str) -> list[Reply]:
+    """The collector's number or name, or a note: kept, unless too long (then asked again)."""
     loc = turn.loc
     rid, inc = await _typed_for(turn, awaiting)
     if inc is None:
         return await _gone(turn, rid)
-    if len(text.strip()) > MAX_NOTE:
+    field, limit, saved = DETAILS[awaiting.kind]
+    if len(text.strip()) > limit:
         turn.case.awaiting = awaiting
-        return [Message(loc.msg("log_too_long", limit=MAX_NOTE), _cancel(loc, rid))]
-    inc = replace(inc, note=text.strip())
+        return [Message(loc.msg("log_too_long", limit=limit), _cancel(loc, rid))]
+    changed: dict[str, Any] = {field: text.strip()}
+    inc = replace(inc, **changed)
     await _put(turn, rid, inc)
-    return [_view(loc, rid, inc, note=loc.msg("log_note_saved"), edit=False)]
+    return [log_text.incident_view(loc, rid, inc, note=loc.msg(saved), edit=False)]
 
 
 async def pick_evidence(turn: Turn, rid: int) -> list[Reply]:
@@ -420,15 +381,16 @@ async def picture(turn: Turn) -> list[Reply]:
 # ---------------------------------------------------------------------------- export and /status
 
 
-async def export_files(turn: Turn) -> dict[str, bytes]:
-    """The timeline (CSV, Chinese headers, linked evidence numbers) and the chart."""
+async def export_files(turn: Turn) -> dict[str, FileBody]:
+    """The timeline (CSV, Chinese headers, linked evidence numbers) and the chart (drawn later,
+    off the loop and outside the transaction)."""
     loc = turn.loc
     found = await incidents(turn)
     if not found:
         return {}
     s = timeline.summarise((i for _, i in found), loc.tz)
-    drawn = await asyncio.to_thread(chart.png, s.days, log_text.chart_text(loc))
-    return {loc.msg("log_export_file"): log_text.timeline_csv(loc, found), loc.msg("log_export_chart"): drawn}
+    drawing = partial(chart.png, s.days, log_text.chart_text(loc))
+    return {loc.msg("log_export_file"): log_text.timeline_csv(loc, found), loc.msg("log_export_chart"): drawing}
 
 
 async def status_line(turn: Turn) -> str:
@@ -464,99 +426,9 @@ FEATURE = Feature(
         "lgd": Route(ask_delete, (int,)),
         "lgdy": Route(delete, (int,)),
     },
-    texts={"log_when": typed_time, "log_collector": typed_collector, "log_note": typed_note},
+    texts={"log_when": typed_time, "log_collector": typed_detail, "log_note": typed_detail},
     exports=export_files,
     status=status_line,
-    messages=messages(
-        {
-            **{f"log_rel_{r}": "" for r in RELATIONS},
-            **{f"log_chan_{c}": "" for c in CHANNELS},
-            **{f"log_time_{r.value}": "" for r in Refusal},
-            **{f"log_col_{c}": "tz" for c in log_text.LOG_COLUMNS},
-            "log_home": "count night",
-            "log_home_empty": "",
-            "log_line": "no time relation channel night",
-            "log_night_mark": "",
-            "log_approx": "time",
-            "log_weekdays": "",
-            "log_empty_field": "",
-            "log_ask_relation": "",
-            "log_change_relation": "no",
-            "log_ask_channel": "relation",
-            "log_saved": "no relation channel time tz",
-            "log_saved_toast": "no",
-            "log_view": "no relation channel time tz night collector note evidence",
-            "log_ask_time": "no",
-            "log_time_echo": "time tz night",
-            "log_time_saved": "time tz",
-            "log_ask_collector": "no",
-            "log_collector_saved": "",
-            "log_ask_note": "no",
-            "log_note_saved": "",
-            "log_too_long": "limit",
-            "log_no_evidence": "",
-            "log_pick_evidence": "no",
-            "log_delete_confirm": "no",
-            "log_gone": "no",
-            "log_deleted": "no",
-            "log_list_header": "count page pages",
-            "log_list_empty": "",
-            "log_summary": (
-                "count days first latest night tz busiest_day busiest run run_first run_last relations channels recent"
-            ),
-            "log_count": "what n",
-            "log_count_separator": "",
-            "log_chart_title": "",
-            "log_chart_title_weekly": "",
-            "log_chart_day": "",
-            "log_chart_night": "",
-            "log_chart_caption": "count night tz",
-            "log_status": "count night",
-            "log_export_file": "",
-            "log_export_chart": "",
-            "log_yes": "",
-            "btn_log_more_relations": "",
-            "btn_log_list": "",
-            "btn_log_add": "",
-            "btn_log_time": "",
-            "btn_log_now": "",
-            "btn_log_time_ok": "",
-            "btn_log_time_again": "",
-            "btn_log_collector": "",
-            "btn_log_note": "",
-            "btn_log_link_latest": "no",
-            "btn_log_evidence": "",
-            "btn_log_relation": "",
-            "btn_log_channel": "",
-            "btn_log_delete": "",
-            "btn_log_confirm_delete": "",
-            "btn_log_summary": "",
-            "btn_log_chart": "",
-            "btn_log_done": "",
-            "btn_back": "",
-            "btn_cancel": "",
-            "btn_law": "",
-            "btn_prev_page": "",
-            "btn_next_page": "",
-        }
-    ),
-    plain_messages=frozenset(
-        {f"log_rel_{r}" for r in RELATIONS}
-        | {f"log_chan_{c}" for c in CHANNELS}
-        | {f"log_col_{c}" for c in log_text.LOG_COLUMNS}
-        | {
-            "log_weekdays",
-            "log_yes",
-            "log_export_file",
-            "log_export_chart",
-            "log_chart_title",
-            "log_chart_title_weekly",
-            "log_chart_day",
-            "log_chart_night",
-            "log_night_mark",
-            "log_approx",
-            "log_count",
-            "log_count_separator",
-        }
-    ),
+    messages=log_text.MESSAGES,
+    plain_messages=log_text.PLAIN,
 )
