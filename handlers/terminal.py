@@ -1,7 +1,7 @@
 """The terminal chat: the same engine, storage and delivery as on Telegram, typed instead of tapped.
 
 Operators use it to preview content; anyone can use it to try the bot without a token.
-Buttons are numbered: type the number. Commands work as on Telegram (/start, /status, ...).
+Buttons are numbered: type the number (any other number, 0 or 3000, is sent as typed text). Commands work as on Telegram (/start, /status, ...).
 Terminal-only lines start with a colon: ``:file PATH [caption]`` (also ``:photo``, ``:voice``,
 ``:audio``, ``:video``) sends a file as evidence; ``:q`` quits. Files the bot hands back
 (originals, the export ZIP) are written to ./shouhu-out/ (readable by this user only), and
@@ -31,6 +31,7 @@ from storage.crypto import CHUNK_SIZE
 from storage.factory import open_storage
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
+MAX_BUTTON_NUMBER = 99  # a larger number (or 0) is typed text: an amount such as 3000
 KINDS = {":file": "document", ":photo": "photo", ":voice": "voice", ":audio": "audio", ":video": "video"}
 TAG = re.compile(r"<[^>]+>")
 
@@ -115,7 +116,7 @@ class Terminal:
                 self.say(f"  [{i}] {b.label}")
 
     async def event_for(self, line: str) -> Event | None:
-        if line.isdigit() and self.buttons:
+        if line.isdigit() and self.buttons and 1 <= int(line) <= MAX_BUTTON_NUMBER:  # 0, 3000: an amount typed
             n = int(line)
             if not 1 <= n <= len(self.buttons):
                 self.say(plain(self.loc.msg("terminal_pick", count=len(self.buttons))))

@@ -224,3 +224,20 @@ async def test_a_locale_without_interest_yaml_says_the_check_is_unavailable(tmp_
         await chat.send(typed)
     await chat.click("没有别的费用")
     assert content.locale("zh-CN").msg("interest_unavailable") in chat.texts()
+
+
+def test_in_the_terminal_an_amount_is_typed_text_not_a_button_number(tmp_path, monkeypatch, content):
+    import asyncio
+    import io
+
+    from config import Settings
+    from handlers.terminal import chat as terminal_chat
+    from tests.conftest import MASTER_KEY
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(timeline, "now", lambda: NOW.astimezone(UTC))
+    lines = ["/interest", "2", "3000", "10月1日", "7天 3500", "1", ":q"]  # 只算一次; ...; 没有别的费用
+    out = io.StringIO()
+    settings = Settings(data_dir=tmp_path / "data", master_key=MASTER_KEY)
+    asyncio.run(terminal_chat(settings, content, io.StringIO("\n".join(lines) + "\n"), out))
+    assert "3,000 元" in out.getvalue() and "869.05%" in out.getvalue()
