@@ -215,3 +215,27 @@ async def test_the_longest_answers_still_fit_a_phone_in_the_facts_and_in_status(
     await chat.click("下一页")
     await chat.click("还款计划")
     fits(chat.last)
+
+
+@pytest.mark.parametrize("kind", list(facts_feature.Kind))
+def test_anything_typed_as_an_answer_is_read_or_refused_never_a_crash(kind, monkeypatch):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    monkeypatch.setattr(timeline, "now", lambda: NOW.astimezone(UTC))
+    question = next(q for q in facts_feature.QUESTIONS if q.kind is kind)
+    known = Facts(received_on=START, schedule=paid(("2026-11-01", 350)))
+    pieces = st.sampled_from(
+        ["10月8日", "7天", "每月", "15日", "共", "12期", "每期", "3000", "三千", "，", "\n", "-", "2026", "号"]
+    )
+    text = st.one_of(st.text(max_size=40), st.lists(pieces, max_size=8).map("".join))
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(text)
+    def read(typed: str) -> None:
+        answer = facts_feature.read_answer(question, typed, known, BJ)
+        assert (answer.value is None) == bool(answer.problem)
+        if kind in (facts_feature.Kind.SCHEDULE, facts_feature.Kind.FEES) and answer.value:
+            assert all(p.amount > 0 and p.on >= START for p in answer.value)
+
+    read()
