@@ -8,6 +8,7 @@ of the ``Event`` types and show the ``Reply`` values the engine returns; storage
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -236,8 +237,29 @@ class SendSealed:
     name: str  # the file name shown; never a path
 
 
+@dataclass(frozen=True)
+class SendImage:
+    """A picture for the chat (a chart). ``draw()`` makes its PNG bytes: delivery calls it in a
+    worker thread after the update's transaction has committed, so a slow plot never holds the
+    write lock every chat shares. ``name`` is the file's name, ``caption`` its words (HTML)."""
+
+    name: str
+    draw: Callable[[], bytes]
+    caption: str = ""
+
+
 Reply = (
-    Message | Toast | SendOriginal | Export | DeleteMessages | ToStaff | ToStaffFile | StaffDelete | Notify | SendSealed
+    Message
+    | Toast
+    | SendOriginal
+    | Export
+    | DeleteMessages
+    | SendImage
+    | ToStaff
+    | ToStaffFile
+    | StaffDelete
+    | Notify
+    | SendSealed
 )
 
 

@@ -13,6 +13,7 @@ a malformed file is such a problem, never a traceback.
     messages.py  messages*.yaml, merged
     nodes.py     nodes*.yaml
     phrases.py   phrases.yaml (optional): what people type, per node, for the free-text matcher
+    interest.py  interest.yaml (optional): the LPR table and the lines the interest check compares with
     graph.py     references between nodes, reachability, dead ends
     shapes.py    every file's keys, types and limits, declared once (readers and schema use them)
     schema_json.py  content/schema.json generated from shapes.py, and a checker for it
@@ -26,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flows.content.graph import check_graph
+from flows.content.interest import InterestRules, read_interest
 from flows.content.limits import (
     ALLOWED_TAGS,
     MAX_LABEL_WIDTH,
@@ -83,6 +85,7 @@ __all__ = [
     "Checklist",
     "ChecklistItem",
     "Content",
+    "InterestRules",
     "LawFact",
     "Locale",
     "Node",
@@ -128,6 +131,7 @@ def load_locale(
     steps = read_steps(r)
     found = read_nodes(r, law, checklists, actions, len(steps.steps) if steps.read else None)
     vocabulary = read_phrases(r, found)
+    interest = read_interest(r, law)
     check_graph(r, bot, steps, found)
     if r.problems:
         return None, r.problems
@@ -149,6 +153,7 @@ def load_locale(
         plain_text=plain,
         crisis_exceptions=crisis.exceptions,
         vocabulary=vocabulary,
+        interest=interest,
     ), []
 
 

@@ -4,12 +4,27 @@ order listed here)."""
 from __future__ import annotations
 
 from flows.feature import Feature
-from flows.features import admin, evidence, export, handoff, language, listening, navigation, witness
+from flows.features import (
+    admin,
+    evidence,
+    export,
+    facts,
+    handoff,
+    interest_check,
+    language,
+    listening,
+    log,
+    navigation,
+    witness,
+)
 
 FEATURES: tuple[Feature, ...] = (
     navigation.FEATURE,
     listening.FEATURE,
     evidence.FEATURE,
+    log.FEATURE,
+    facts.FEATURE,
+    interest_check.FEATURE,
     export.FEATURE,
     language.FEATURE,
     handoff.FEATURE,  # only in the engine when the clinic has a staff chat (handlers/core.build_engine)
