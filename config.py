@@ -29,6 +29,7 @@ class Settings:
     key_in_data_dir: bool = False  # the operator accepts a key file inside the data dir
     quota_bytes: int = 1024**3
     local_api: bool = False  # a telegram-bot-api server run with --local on this machine
+    database_url: str | None = field(default=None, repr=False)  # postgresql://...: may hold a password
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -51,7 +52,22 @@ class Settings:
             key_in_data_dir=_flag(env, "SHOUHU_KEY_IN_DATA_DIR"),
             quota_bytes=quota,
             local_api=env.get("SHOUHU_LOCAL_BOT_API", "").strip().lower() in ("1", "true", "yes"),
+            database_url=_database_url(env.get("SHOUHU_DATABASE_URL", "")),
         )
+
+
+def _database_url(value: str) -> str | None:
+    """SHOUHU_DATABASE_URL: unset for SQLite in the data dir, or a PostgreSQL URL. The message
+    never repeats the value: it may hold a password."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "SHOUHU_DATABASE_URL must be a PostgreSQL URL starting with postgresql:// "
+            "(or be unset, for SQLite in SHOUHU_DATA_DIR)."
+        )
+    return value
 
 
 def _flag(env: dict[str, str], name: str) -> bool:

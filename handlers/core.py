@@ -32,8 +32,18 @@ class Services:
 
 async def open_storage(settings: Settings) -> Storage:
     """Which storage backend a deployment uses: the one place adapters get their ``Storage``
-    from. SQLite is the only backend today; a database URL setting will choose PostgreSQL here,
-    and nothing in flows/ or the rest of handlers/ changes."""
+    from. SHOUHU_DATABASE_URL set: PostgreSQL (psycopg imported only then); unset: SQLite in the
+    data dir. Nothing in flows/ or the rest of handlers/ changes."""
+    if settings.database_url:
+        from storage.postgres import PostgresStorage
+
+        return await PostgresStorage.open(
+            settings.database_url,
+            settings.data_dir,
+            settings.master_key,
+            key_file=settings.key_file,
+            key_in_data_dir=settings.key_in_data_dir,
+        )
     return await SqliteStorage.open(
         settings.data_dir, settings.master_key, key_file=settings.key_file, key_in_data_dir=settings.key_in_data_dir
     )

@@ -30,7 +30,7 @@ from storage.base import CaseKey, ChatIsolation, DueRecord, FoundRecord, Mainten
 from storage.errors import AlreadyHandled
 from storage.isolation import MemoryChatIsolation
 from storage.masterkey import KeySource, default_key_file, load_master_key
-from storage.schema import MIGRATIONS
+from storage.schema import MIGRATIONS, Sql, statement
 from storage.sealing import Keyring
 from storage.sqlite_tx import DELETABLE_FOR, SqliteTx, iso, now
 from storage.vault import LocalVault
@@ -58,8 +58,9 @@ async def migrate(db: aiosqlite.Connection, keys: Keyring) -> int:
         await db.execute("BEGIN IMMEDIATE")
         try:
             for step in statements:
-                if isinstance(step, str):
-                    await db.execute(step)
+                if isinstance(step, str | Sql):
+                    if sql := statement(step, "sqlite"):
+                        await db.execute(sql)
                 else:
                     await step(db, keys)
             await db.execute(f"PRAGMA user_version = {number:d}")
