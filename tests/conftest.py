@@ -22,7 +22,6 @@ import pytest
 
 from flows.content import load_content
 from flows.engine import Engine
-from storage.base import Storage as AnyStorage
 from storage.sqlite import SqliteStorage as Storage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,43 +101,13 @@ def database_url(backend, request) -> str | None:
     return None if backend == "sqlite" else request.getfixturevalue("pg_url")
 
 
-async def open_backend(data_dir: Path, database_url: str | None, **kw) -> AnyStorage:
-    if database_url is None:
-        return await Storage.open(data_dir, MASTER_KEY, **kw)
-    from storage.postgres import PostgresStorage
-
-    return await PostgresStorage.open(database_url, data_dir, MASTER_KEY, **kw)
-
-
 @pytest.fixture
 async def storage(data_dir, database_url):
+    from tests.backends import open_backend
+
     s = await open_backend(data_dir, database_url)
     yield s
     await s.close()
-
-
-async def reopen(storage: AnyStorage) -> AnyStorage:
-    """The same data opened again, as the next start would (the caller closes it)."""
-    from storage.sqlite import SqliteStorage
-
-    if isinstance(storage, SqliteStorage):
-        return await Storage.open(storage.data_dir, MASTER_KEY)
-    return await open_backend(storage.data_dir, storage.conns.url)  # type: ignore[attr-defined]
-
-
-async def db_run(storage: AnyStorage, sql: str, params=()) -> list:
-    """Run one statement straight on the database behind ``storage`` (committed), in SQLite's
-    words (``?`` parameters): how a test changes a row behind the bot's back on either backend."""
-    from storage.sqlite import SqliteStorage
-
-    if isinstance(storage, SqliteStorage):
-        cur = await storage.db.execute(sql, params)
-        rows = list(await cur.fetchall())
-        await storage.db.commit()
-        return rows
-    async with storage.conns.connection() as db:  # type: ignore[attr-defined]
-        cur = await db.execute(sql, params)
-        return list(await cur.fetchall())
 
 
 def files_containing(root: Path, needle: bytes) -> list[Path]:

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import logging
+import os
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from handlers.terminal import Terminal
 from storage import crypto, schema
 from storage.base import CaseKey
 from storage.sqlite import SqliteStorage
+from tests.backends import at_rest, db_run, reopen
 from tests.conftest import MASTER_KEY, files_containing
 
 
@@ -139,9 +141,9 @@ async def test_the_database_holds_no_bare_hash_and_no_telegram_file_id(storage, 
             case, StagedFile(blob_id2, path2, sha, size, "document", "application/pdf")
         )
     assert duplicate and again.no == item.no, "duplicates are still found, by a keyed hash"
-    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    folder = await at_rest(storage)
     for needle in (sha.encode(), bytes.fromhex(sha), b"AgADUNIQUEfileid"):
-        assert files_containing(data_dir, needle) == []
+        assert files_containing(folder, needle) == []
 
 
 def _legacy_database(data_dir: Path) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from storage.base import CaseKey
+from tests.backends import at_rest, db_run
 from tests.conftest import files_containing
 
 MARKER = "他们又打给我爸了-marker-7731"
@@ -17,7 +18,7 @@ async def test_records_are_sealed_numbered_listed_changed_and_deleted(storage, d
         second = await tx.record_add(case, "incident", {"note": "second"})
         assert (first, second) == (1, 2)
         assert await tx.record_add(case, "facts", {"app": "x"}) == 1, "numbers count per kind"
-    assert not files_containing(data_dir, MARKER.encode()), "sealed at rest, WAL included"
+    assert not files_containing(await at_rest(storage), MARKER.encode()), "sealed at rest, WAL included"
     async with storage.transaction() as tx:
         assert [rid for rid, _ in await tx.record_list(case, "incident")] == [1, 2]
         assert await tx.record_put(case, "incident", 1, {"note": "changed"})
