@@ -3,6 +3,7 @@
 python bot.py              run on Telegram (long polling); needs TELEGRAM_BOT_TOKEN
 python bot.py chat         talk to the bot in this terminal; no token needed
 python bot.py check [DIR]  validate content (default: SHOUHU_CONTENT_DIR or ./content)
+python bot.py migrate --to postgresql://...  copy this SQLite instance into an empty PostgreSQL
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("chat", help="talk to the bot in this terminal")
     check = sub.add_parser("check", help="validate content and exit (1 on errors)")
     check.add_argument("dir", nargs="?", help="content folder (default: SHOUHU_CONTENT_DIR or ./content)")
+    migrate = sub.add_parser("migrate", help="copy the SQLite instance in SHOUHU_DATA_DIR into an empty PostgreSQL")
+    migrate.add_argument(
+        "--to",
+        required=True,
+        metavar="postgresql://...",
+        help="the empty database (a password: use ~/.pgpass or PGPASSWORD)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -52,6 +60,20 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.command == "migrate":
+        setup_logging(logging.WARNING)
+        from storage import pg_migrate
+
+        return asyncio.run(
+            pg_migrate.run(
+                args.to,
+                settings.data_dir,
+                settings.master_key,
+                key_file=settings.key_file,
+                key_in_data_dir=settings.key_in_data_dir,
+                say=lambda line: print(line, file=sys.stderr),
+            )
+        )
     content_dir = Path(args.dir) if args.command == "check" and args.dir else settings.content_dir
     try:
         content = load_content(content_dir)

@@ -21,6 +21,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import psycopg
 
@@ -46,9 +47,7 @@ async def connect(url: str) -> psycopg.AsyncConnection[Row]:
     """A new connection; StorageUnavailable (with the server's reason, never the URL's
     password) if the server cannot be reached."""
     try:
-        return await psycopg.AsyncConnection.connect(
-            url, autocommit=True, row_factory=row_factory, **_options(url)
-        )
+        return await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=row_factory, **_options(url))
     except psycopg.OperationalError as exc:
         raise StorageUnavailable(f"cannot connect to PostgreSQL: {_reason(exc)}") from exc
 
@@ -61,7 +60,7 @@ def connect_blocking(url: str) -> psycopg.Connection[Row]:
         raise StorageUnavailable(f"cannot connect to PostgreSQL: {_reason(exc)}") from exc
 
 
-def _options(url: str) -> dict[str, object]:
+def _options(url: str) -> dict[str, Any]:
     given = psycopg.conninfo.conninfo_to_dict(url)
     if str(given.get("host", "")).startswith("/"):  # a unix socket: no TCP keepalives to set
         return {"application_name": CONNECT_OPTIONS["application_name"]}

@@ -137,9 +137,9 @@ class PostgresVault(EvidenceVault):
         """Remove blobs no row claims, once older than ORPHAN_GRACE: a younger one may be an
         upload another worker is writing now."""
         cutoff = iso(self.clock() - ORPHAN_GRACE)
-        async with self.conns.connection() as db:
-            async with db.execute("SELECT case_id, blob_id FROM blobs WHERE created_at < ?", (cutoff,)) as cur:
-                old = [(r["case_id"], r["blob_id"]) async for r in cur]
+        sql = "SELECT case_id, blob_id FROM blobs WHERE created_at < ?"
+        async with self.conns.connection() as db, db.execute(sql, (cutoff,)) as cur:
+            old = [(r["case_id"], r["blob_id"]) async for r in cur]
         orphans = [(c, b) for c, b in old if b not in known.get(c, ())]
         for case_id, blob_id in orphans:
             await self.remove(case_id, blob_id)

@@ -123,17 +123,21 @@ class PostgresStorage(Storage):
         key_file: Path | None = None,
         key_in_data_dir: bool = False,
         clock: Callable[[], datetime] = now,
+        keys: Keyring | None = None,
     ) -> PostgresStorage:
         """Connect, check the master key, migrate, sweep. ``data_dir`` holds only this worker's
-        scratch folder (and, if so configured, the key file). MasterKeyError or
-        StorageUnavailable carry a sentence for the operator."""
+        scratch folder (and, if so configured, the key file). ``keys``: the keyring another
+        storage opened (``bot.py migrate``: the copy opens with the source's key). MasterKeyError
+        or StorageUnavailable carry a sentence for the operator."""
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         conns = await open_connections(url)
         try:
             holds = await _sealed_contents(conns)
             source = KeySource(master_key, key_file or default_key_file(), key_in_data_dir)
-            self = cls(conns, data_dir, Keyring(load_master_key(source, data_dir, holds=holds)), clock=clock)
+            if keys is None:
+                keys = Keyring(load_master_key(source, data_dir, holds=holds))
+            self = cls(conns, data_dir, keys, clock=clock)
             await self._check_master_key(source, holds)
             await migrate(conns, self.keys)
             await self._write_key_check()
@@ -199,12 +203,14 @@ class PostgresStorage(Storage):
         )
 
     async def pending_updates(self) -> list[dict]:
-        async with self.conns.connection() as db:
-            async with db.execute(
+        async with (
+            self.conns.connection() as db,
+            db.execute(
                 "SELECT update_id, payload FROM updates WHERE handled_at IS NULL AND payload IS NOT NULL "
                 "ORDER BY update_id"
-            ) as cur:
-                rows = await cur.fetchall()
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
         out = []
         for row in rows:
             try:
@@ -330,7 +336,7 @@ class PostgresStorage(Storage):
 
     # ------------------------------------------------------------------ the case record, across cases
 
-    async def _case_by_id(self, case_id: str) -> Case | None:
+    async def case_by_id(self, case_id: str) -> Case | None:
         row = await self._one("SELECT id, chat_id, locale, node, ticks, awaiting FROM cases WHERE id = ?", (case_id,))
         if row is None:
             return None
@@ -344,16 +350,18 @@ class PostgresStorage(Storage):
         )
 
     async def due_records(self, kind: str, until: datetime) -> list[DueRecord]:
-        async with self.conns.connection() as db:
-            async with db.execute(
+        async with (
+            self.conns.connection() as db,
+            db.execute(
                 "SELECT case_id, rid, due_at FROM records WHERE kind = ? AND due_at IS NOT NULL AND due_at <= ? "
                 "ORDER BY due_at",
                 (kind, iso(until)),
-            ) as cur:
-                rows = [(r["case_id"], r["rid"], r["due_at"]) async for r in cur]
+            ) as cur,
+        ):
+            rows = [(r["case_id"], r["rid"], r["due_at"]) async for r in cur]
         out = []
         for case_id, rid, due_at in rows:
-            case = await self._case_by_id(case_id)
+            case = await self.case_by_id(case_id)
             if case is not None:
                 out.append(DueRecord(case, rid, datetime.fromisoformat(due_at)))
         return out
@@ -364,7 +372,7 @@ class PostgresStorage(Storage):
         )
         if row is None:
             return None
-        case = await self._case_by_id(row["case_id"])
+        case = await self.case_by_id(row["case_id"])
         return FoundRecord(case, row["rid"]) if case else None
 
     # ------------------------------------------------------------------ upkeep
@@ -419,5 +427,8 @@ async def _sealed_contents(conns: Connections) -> str:
         cases = await (await db.execute("SELECT COUNT(*) AS n FROM cases")).fetchone()
         updates = await (await db.execute("SELECT COUNT(*) AS n FROM updates WHERE payload IS NOT NULL")).fetchone()
     n_cases, n_updates = (cases["n"] if cases else 0), (updates["n"] if updates else 0)
-    parts = [f"{n_cases} case(s)" if n_cases else "", f"{n_updates} update(s) waiting in the journal" if n_updates else ""]
+    parts = [
+        f"{n_cases} case(s)" if n_cases else "",
+        f"{n_updates} update(s) waiting in the journal" if n_updates else "",
+    ]
     return " and ".join(p for p in parts if p)

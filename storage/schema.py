@@ -98,7 +98,7 @@ MIGRATIONS: list[list[Step]] = [
     # 1: the foundation and the evidence locker
     [
         typed(
-        """
+            """
         CREATE TABLE cases (
             id          TEXT PRIMARY KEY,
             chat_id     INTEGER NOT NULL UNIQUE,
@@ -111,9 +111,10 @@ MIGRATIONS: list[list[Step]] = [
             created_at  TEXT NOT NULL,
             updated_at  TEXT NOT NULL
         )
-        """),
-        typed(
         """
+        ),
+        typed(
+            """
         CREATE TABLE evidence (
             case_id        TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             no             INTEGER NOT NULL,
@@ -133,29 +134,32 @@ MIGRATIONS: list[list[Step]] = [
             PRIMARY KEY (case_id, no),
             UNIQUE (case_id, sha256)
         )
-        """),
-        typed(
         """
+        ),
+        typed(
+            """
         CREATE TABLE chat_messages (
             case_id    TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             message_id INTEGER NOT NULL,
             at         TEXT NOT NULL,
             PRIMARY KEY (case_id, message_id)
         )
-        """),
-        typed(
         """
+        ),
+        typed(
+            """
         CREATE TABLE updates (
             update_id   INTEGER PRIMARY KEY,
             payload     BLOB,
             received_at TEXT NOT NULL,
             handled_at  TEXT
         )
-        """),
+        """
+        ),
     ],  # 2: the stored record bound under the case key; no bare hash, no cross-bot file id in the clear
     [
         typed(
-        """
+            """
         CREATE TABLE evidence_v2 (
             case_id        TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             no             INTEGER NOT NULL,
@@ -177,7 +181,8 @@ MIGRATIONS: list[list[Step]] = [
             PRIMARY KEY (case_id, no),
             UNIQUE (case_id, dup_key)
         )
-        """),
+        """
+        ),
         seal_evidence_rows,
         typed("CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)"),
         "DROP TABLE evidence",
@@ -187,7 +192,7 @@ MIGRATIONS: list[list[Step]] = [
     #    filings, reminders, witness invitations), each a sealed JSON body under the case key
     [
         typed(
-        """
+            """
         CREATE TABLE records (
             case_id    TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             kind       TEXT NOT NULL,
@@ -199,10 +204,11 @@ MIGRATIONS: list[list[Step]] = [
             updated_at TEXT NOT NULL,
             PRIMARY KEY (case_id, kind, rid)
         )
-        """),
+        """
+        ),
         "CREATE INDEX records_due ON records (due_at) WHERE due_at IS NOT NULL",
         "CREATE UNIQUE INDEX records_lookup ON records (kind, lookup) WHERE lookup IS NOT NULL",
-    ],    # 4: sealed evidence inside the database (PostgreSQL: one system to back up). SQLite keeps
+    ],  # 4: sealed evidence inside the database (PostgreSQL: one system to back up). SQLite keeps
     #    its sealed files in the vault folder and has nothing to do. A blob's chunks are the bytes
     #    of the sealed file (storage.crypto's STREAM format) in order, cut where they arrived;
     #    EXTERNAL storage: ciphertext does not compress, so PostgreSQL should not try.

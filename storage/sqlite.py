@@ -80,7 +80,7 @@ class SqliteStorage(Storage):
         self.data_dir = data_dir
         self.keys = keys
         self.clock = clock
-        self.vault = LocalVault(data_dir / "vault")
+        self.vault: LocalVault = LocalVault(data_dir / "vault")
         self.tmp_dir = data_dir / "tmp"
         self._write = asyncio.Lock()
         self._wipe_pending = False

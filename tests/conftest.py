@@ -22,7 +22,6 @@ import pytest
 
 from flows.content import load_content
 from flows.engine import Engine
-from storage.sqlite import SqliteStorage as Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "content"

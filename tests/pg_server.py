@@ -71,7 +71,17 @@ class PgServer:
             "-c synchronous_commit=off -c max_connections=200"
         )
         started = self._run(
-            self.bin_dir / "pg_ctl", "-D", data, "-l", self.root / "server.log", "-w", "-t", "60", "-o", options, "start"
+            self.bin_dir / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            self.root / "server.log",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
         )
         if started.returncode:
             log = (self.root / "server.log").read_text(errors="replace")[-800:]

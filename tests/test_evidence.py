@@ -190,7 +190,9 @@ async def test_delete_leaves_nothing_behind(term, tmp_path, data_dir, storage, z
     assert zh.msg("export_empty")[:10] in out
 
 
-@pytest.mark.backends("sqlite")  # PostgreSQL: tests/test_storage_postgres.py (a grace period, another worker may be writing)
+@pytest.mark.backends(
+    "sqlite"
+)  # PostgreSQL: tests/test_storage_postgres.py (a grace period, another worker may be writing)
 async def test_a_file_written_but_never_committed_is_swept_at_start(storage, data_dir, content):
     case, key, _ = await storage.ensure_case(CaseKey(5), "zh-CN", "welcome")
 

@@ -223,8 +223,6 @@ async def test_a_formula_caption_is_text_in_every_csv(term, tmp_path, zh):
 # ----------------------------------------------------------------------------- a disk error is not damage
 
 
-
-
 async def test_an_unreadable_original_is_not_called_damaged(term, tmp_path, zh, storage, caplog):
     await upload(term, tmp_path, "a.txt", b"good one")
     await upload(term, tmp_path, "b.txt", b"cannot be read now, caption secret", "CAPTION-SECRET")

@@ -39,7 +39,9 @@ async def test_a_body_moved_to_another_case_does_not_open(storage):
         await tx.record_add(a, "facts", {"amount": 3000})
         await tx.record_add(b, "facts", {"amount": 1})
     await db_run(
-        storage, "UPDATE records SET body = (SELECT body FROM records WHERE case_id = ?) WHERE case_id = ?", (a.id, b.id)
+        storage,
+        "UPDATE records SET body = (SELECT body FROM records WHERE case_id = ?) WHERE case_id = ?",
+        (a.id, b.id),
     )
     async with storage.transaction() as tx:
         with pytest.raises(IntegrityError):
