@@ -11,12 +11,15 @@ killed with -9 frees its chats at once (its socket closes), a machine that vanis
 after the TCP keepalive timeout (``storage.pg_connections``: about 45 s).
 
 The process first takes its own in-memory lock for the chat, so one process never spends two
-connections on one chat; only the updates actually holding or first in line for a chat use a
-connection. Connections are reused: up to ``IDLE_MAX`` wait idle for the next chat.
+connections on one chat; only the updates holding or first in line for a chat use a connection,
+and at most ``HELD_MAX`` at once (a burst from a thousand chats must not open a thousand
+connections: the others wait here, holding nothing of the database's). Connections are reused:
+up to ``IDLE_MAX`` wait idle for the next chat.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -32,6 +35,7 @@ from storage.pg_connections import Connections
 log = logging.getLogger(__name__)
 
 IDLE_MAX = 8
+HELD_MAX = 64  # as many as updates handled at once (handlers.journal's default slots)
 
 
 def advisory_key(name: str) -> int:
@@ -48,6 +52,7 @@ class PgChatIsolation(ChatIsolation):
         self.conns = conns
         self._local = MemoryChatIsolation()
         self._idle: list[psycopg.AsyncConnection[Row]] = []
+        self._held = asyncio.Semaphore(HELD_MAX)
 
     async def _take(self) -> psycopg.AsyncConnection[Row]:
         while self._idle:
@@ -65,7 +70,7 @@ class PgChatIsolation(ChatIsolation):
     @asynccontextmanager
     async def lock(self, key: CaseKey) -> AsyncIterator[None]:
         lock_key = chat_lock_key(key.chat_id)
-        async with self._local.lock(key):
+        async with self._local.lock(key), self._held:
             conn = await self._take()
             try:
                 await conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))

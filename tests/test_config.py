@@ -50,3 +50,13 @@ def test_key_file_defaults_outside_the_data_dir_and_can_be_moved(monkeypatch, tm
 def test_key_in_data_dir_must_be_said_plainly():
     with pytest.raises(ConfigError, match="SHOUHU_KEY_IN_DATA_DIR must be 1"):
         Settings.from_env({"SHOUHU_KEY_IN_DATA_DIR": "maybe"})
+
+
+def test_database_url_selects_postgresql_and_is_never_printed():
+    url = "postgresql://shouhu:PG-PASSWORD@db.example/shouhu"
+    s = Settings.from_env({"SHOUHU_DATABASE_URL": f"  {url} "})
+    assert s.database_url == url and "PG-PASSWORD" not in repr(s)
+    assert Settings.from_env({}).database_url is None, "unset: SQLite in the data dir"
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"SHOUHU_DATABASE_URL": "mysql://root:OTHER-PASSWORD@db/x"})
+    assert "postgresql://" in str(caught.value) and "OTHER-PASSWORD" not in str(caught.value)
