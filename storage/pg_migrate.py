@@ -124,6 +124,12 @@ async def _copy_blob(source: SqliteStorage, conn: psycopg.AsyncConnection[Row], 
         (blob["blob_id"], blob["case_id"], blob["size"], blob["received_at"]),
     )
     seq = 0
+    if not path.is_file():
+        raise MigrateRefused(
+            f"The sealed file of an item of case {blob['case_id']} is missing from the vault ({path}); nothing "
+            "was copied. Restore the vault folder from a backup, or run the bot on SQLite once (it reports "
+            "which item) and delete that item, then migrate."
+        )
     with open(path, "rb") as f:
         while data := await asyncio.to_thread(f.read, ROW_BYTES):
             digest.update(data)

@@ -300,3 +300,17 @@ async def test_migrate_refuses_to_run_twice_into_a_non_empty_database(pg_url, da
         assert (await db_run(pg, "SELECT COUNT(*) FROM evidence"))[0][0] == 3, "nothing copied twice"
     finally:
         await pg.close()
+
+
+async def test_a_copy_that_fails_leaves_the_database_empty_to_try_again(pg_url, data_dir, tmp_path):
+    from storage import pg_migrate
+
+    await _sqlite_instance(data_dir)
+    (largest,) = sorted((data_dir / "vault").rglob("*.bin"), key=lambda p: p.stat().st_size)[-1:]
+    kept = tmp_path / "kept.bin"
+    largest.rename(kept)
+    said: list[str] = []
+    assert await pg_migrate.run(pg_url, data_dir, MASTER_KEY, say=said.append) == 1
+    assert "missing from the vault" in said[-1] and "nothing was copied" in said[-1]
+    kept.rename(largest)
+    assert await pg_migrate.run(pg_url, data_dir, MASTER_KEY, say=said.append) == 0, said[-1]
