@@ -28,6 +28,7 @@ from contextlib import asynccontextmanager
 import psycopg
 
 from storage.base import CaseKey, ChatIsolation
+from storage.errors import StorageUnavailable
 from storage.isolation import MemoryChatIsolation
 from storage.pg_compat import Row
 from storage.pg_connections import Connections
@@ -67,16 +68,28 @@ class PgChatIsolation(ChatIsolation):
         else:
             await conn.close()
 
+    async def _acquire(self, lock_key: int) -> psycopg.AsyncConnection[Row]:
+        """A connection holding the lock. An idle connection the server has dropped meanwhile
+        (a restart) fails on first use: it is replaced once."""
+        for attempt in (1, 2):
+            conn = await self._take()
+            try:
+                await conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
+                return conn
+            except psycopg.OperationalError as exc:
+                await conn.close()
+                if attempt == 2:
+                    raise StorageUnavailable(str(exc).strip()) from exc
+            except BaseException:
+                await conn.close()  # a wait cut short: closing the session drops whatever it got
+                raise
+        raise AssertionError("unreachable")
+
     @asynccontextmanager
     async def lock(self, key: CaseKey) -> AsyncIterator[None]:
         lock_key = chat_lock_key(key.chat_id)
         async with self._local.lock(key), self._held:
-            conn = await self._take()
-            try:
-                await conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
-            except BaseException:
-                await conn.close()  # a wait cut short: closing the session drops whatever it got
-                raise
+            conn = await self._acquire(lock_key)
             try:
                 yield
             finally:

@@ -314,3 +314,20 @@ async def test_a_copy_that_fails_leaves_the_database_empty_to_try_again(pg_url, 
     assert "missing from the vault" in said[-1] and "nothing was copied" in said[-1]
     kept.rename(largest)
     assert await pg_migrate.run(pg_url, data_dir, MASTER_KEY, say=said.append) == 0, said[-1]
+
+
+async def test_a_server_restart_between_updates_costs_no_update(storage_pg):
+    """Connections the server dropped (a restart, a failover) are replaced on next use."""
+    storage = storage_pg
+    async with storage.isolation().lock(CaseKey(1)):
+        await storage.ensure_case(CaseKey(1), "zh-CN", "welcome")
+    async with await psycopg.AsyncConnection.connect(storage.conns.url, autocommit=True) as admin:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+    with pytest.raises(StorageUnavailable):  # the one connection in use when it happened fails once
+        await storage.is_handled(1)
+    async with storage.isolation().lock(CaseKey(1)):
+        case, _, _ = await storage.ensure_case(CaseKey(1), "zh-CN", "welcome")
+    assert case.chat_id == 1 and not await storage.is_handled(1)
