@@ -32,7 +32,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 MASTER_KEY = "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2s="
 PRESSES = 400
-ROUNDS = 3
+ROUNDS = 5
 WARMUP = 20  # presses before measuring (statements prepared, caches filled), on both backends
 CASE_COUNTS = (100, 10_000)
 TICKS = os.sysconf("SC_CLK_TCK")
