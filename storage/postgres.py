@@ -33,7 +33,7 @@ from pathlib import Path
 
 import psycopg
 
-from flows.model import Awaiting, Case
+from flows.model import Awaiting, Case, EvidenceItem
 from storage import crypto
 from storage.base import (
     CaseKey,
@@ -52,7 +52,7 @@ from storage.pg_isolation import PgChatIsolation, advisory_key
 from storage.pg_vault import PostgresVault
 from storage.schema import MIGRATIONS, Sql, statement
 from storage.sealing import Keyring
-from storage.sqlite import JOURNAL_KEEP, _empty_folder
+from storage.sqlite import JOURNAL_KEEP, empty_folder
 from storage.sqlite_tx import DELETABLE_FOR, SqliteTx, iso, now
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class PostgresStorage(Storage):
             async for row in cur:
                 known.setdefault(row["case_id"], set()).add(row["blob_id"])
         await self.vault.sweep(known)
-        _empty_folder(self.tmp_dir)
+        empty_folder(self.tmp_dir)
 
     # ------------------------------------------------------------------ the update journal
 
@@ -327,7 +327,7 @@ class PostgresStorage(Storage):
         async with self.transaction() as tx:
             await tx.record_messages(key, message_ids)
 
-    async def evidence(self, case: Case, no: int | None = None) -> list:
+    async def evidence(self, case: Case, no: int | None = None) -> list[EvidenceItem]:
         return [r.item for r in await self.evidence_records(case, no)]
 
     async def evidence_records(self, case: Case, no: int | None = None) -> list[StoredEvidence]:

@@ -192,7 +192,7 @@ class SqliteStorage(Storage):
             async for row in cur:
                 known.setdefault(row["case_id"], set()).add(row["blob_id"])
         await self.vault.sweep(known)
-        await asyncio.to_thread(_empty_folder, self.tmp_dir)
+        await asyncio.to_thread(empty_folder, self.tmp_dir)
 
     # ------------------------------------------------------------------ the update journal
 
@@ -433,7 +433,7 @@ async def _sealed_contents(db: aiosqlite.Connection) -> str:
     return " and ".join(p for p in parts if p)
 
 
-def _empty_folder(folder: Path) -> None:
+def empty_folder(folder: Path) -> None:
     folder.mkdir(exist_ok=True, mode=0o700)
     for entry in folder.iterdir():
         if entry.is_dir() and not entry.is_symlink():
