@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(logging.WARNING if args.command == "chat" else logging.INFO)  # keep the chat readable
     from storage.crypto import MasterKeyError
+    from storage.errors import StorageUnavailable
 
     try:
         if args.command == "chat":
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    except MasterKeyError as exc:
+    except (MasterKeyError, StorageUnavailable) as exc:  # a key or a database that cannot be opened: a sentence
         print(exc, file=sys.stderr)
         return 2
     return 0

@@ -16,7 +16,7 @@ from flows.content import Content
 from flows.engine import Engine
 from flows.model import Case, Event, FileProblem, Reply, StagedFile, Upload, UploadFailed
 from storage.base import CaseKey, Storage
-from storage.errors import EmptyFile, OverQuota
+from storage.errors import EmptyFile, OverQuota, StorageUnavailable
 from storage.sqlite import SqliteStorage
 
 
@@ -35,7 +35,12 @@ async def open_storage(settings: Settings) -> Storage:
     from. SHOUHU_DATABASE_URL set: PostgreSQL (psycopg imported only then); unset: SQLite in the
     data dir. Nothing in flows/ or the rest of handlers/ changes."""
     if settings.database_url:
-        from storage.postgres import PostgresStorage
+        try:
+            from storage.postgres import PostgresStorage
+        except ImportError as exc:
+            raise StorageUnavailable(
+                "SHOUHU_DATABASE_URL is set, but psycopg is not installed: pip install -e '.[postgres]'"
+            ) from exc
 
         return await PostgresStorage.open(
             settings.database_url,

@@ -331,3 +331,28 @@ async def test_a_server_restart_between_updates_costs_no_update(storage_pg):
     async with storage.isolation().lock(CaseKey(1)):
         case, _, _ = await storage.ensure_case(CaseKey(1), "zh-CN", "welcome")
     assert case.chat_id == 1 and not await storage.is_handled(1)
+
+
+def test_the_bot_says_when_its_database_cannot_be_reached(pg_url, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {
+        **os.environ,
+        "SHOUHU_DATABASE_URL": f"postgresql://shouhu:SECRET-PASSWORD@/shouhu?host={tmp_path}&port=1",
+        "SHOUHU_MASTER_KEY": MASTER_KEY,
+        "SHOUHU_DATA_DIR": str(tmp_path / "data"),
+    }
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "chat"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "cannot connect to PostgreSQL" in done.stderr and "Traceback" not in done.stderr
+    assert "SECRET-PASSWORD" not in done.stderr + done.stdout
