@@ -11,8 +11,9 @@ copy sealed files without opening them, and the export read either one the same 
   be waiting on this very upload, and never one long transaction that would hold back VACUUM).
   Memory holds at most one row. The blob is marked ``complete`` at the end; on any failure its
   rows are deleted.
-* ``open_blob``/``read`` block (the export calls them in a worker thread): a connection of
-  their own, one row fetched at a time.
+* ``open_blob``/``read`` block (the export calls them in a worker thread): a blocking
+  connection of their own (kept for the next read, up to ``SYNC_IDLE_MAX``), one row fetched at
+  a time.
 * A blob whose evidence row never committed (a crash, or a rollback whose cleanup failed) is
   removed by ``sweep`` once it is older than ``ORPHAN_GRACE`` (another worker may be writing
   it right now). A case's blobs go in the same transaction as the case (``PgTx``).
@@ -33,6 +34,7 @@ import hashlib
 import io
 import logging
 import secrets
+import threading
 from collections.abc import AsyncIterable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,6 +53,7 @@ from storage.vault import blob_context
 log = logging.getLogger(__name__)
 
 ROW_BYTES = 4 * ENCRYPTED_CHUNK_SIZE  # about 256 KiB of ciphertext per row
+SYNC_IDLE_MAX = 4
 ORPHAN_GRACE = timedelta(hours=1)
 
 
@@ -61,6 +64,25 @@ class PostgresVault(EvidenceVault):
         self.clock = clock
         self._writer: psycopg.AsyncConnection[Row] | None = None
         self._writer_lock = asyncio.Lock()
+        self._readers: list[psycopg.Connection[Row]] = []  # idle blocking connections for reads
+        self._readers_lock = threading.Lock()
+
+    def reader_connection(self) -> psycopg.Connection[Row]:
+        with self._readers_lock:
+            while self._readers:
+                conn = self._readers.pop()
+                if not conn.closed and not conn.broken:
+                    return conn
+        return connect_blocking(self.conns.url)
+
+    def give_back(self, conn: psycopg.Connection[Row]) -> None:
+        """Keep a connection whose read ended cleanly; close any other."""
+        idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with self._readers_lock:
+            if idle and not conn.closed and not conn.broken and len(self._readers) < SYNC_IDLE_MAX:
+                self._readers.append(conn)
+                return
+        conn.close()
 
     async def _write(self, sql: str, params: tuple = ()) -> int:
         """One statement in its own transaction on the writer connection; rows affected."""
@@ -78,6 +100,10 @@ class PostgresVault(EvidenceVault):
             if self._writer is not None:
                 await self._writer.close()
                 self._writer = None
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
 
     async def ingest(
         self, case_id: str, case_key: bytes, chunks: AsyncIterable[bytes], *, max_bytes: int
@@ -121,7 +147,7 @@ class PostgresVault(EvidenceVault):
         await self._write("INSERT INTO blob_chunks (blob_id, seq, data) VALUES (%s, %s, %s)", (blob_id, seq, data))
 
     def open_blob(self, case_id: str, blob_id: str) -> io.BufferedReader:
-        return io.BufferedReader(BlobReader(self.conns.url, case_id, blob_id), buffer_size=ENCRYPTED_CHUNK_SIZE)
+        return io.BufferedReader(BlobReader(self, case_id, blob_id), buffer_size=ENCRYPTED_CHUNK_SIZE)
 
     def read(self, case_id: str, case_key: bytes, blob_id: str) -> Iterator[bytes]:
         with self.open_blob(case_id, blob_id) as f:
@@ -151,23 +177,28 @@ class PostgresVault(EvidenceVault):
 class BlobReader(io.RawIOBase):
     """A sealed blob as a binary file, one row in memory at a time (blocking)."""
 
-    def __init__(self, url: str, case_id: str, blob_id: str):
+    def __init__(self, vault: PostgresVault, case_id: str, blob_id: str):
         super().__init__()
-        self._conn = connect_blocking(url)
+        self._vault = vault
+        self._conn: psycopg.Connection[Row] | None = vault.reader_connection()
         self._blob_id = blob_id
         self._seq = 0
-        self._buf = b""
+        self._buf = memoryview(b"")
+        row = self._query(
+            "SELECT chunks FROM blobs WHERE blob_id = %s AND case_id = %s AND complete", (blob_id, case_id)
+        )
+        if row is None:
+            self.close()
+            raise FileNotFoundError(f"no sealed blob {blob_id} in the database")
+        self._chunks: int = row["chunks"]
+
+    def _query(self, sql: str, params: tuple) -> Row | None:
+        assert self._conn is not None
         try:
-            row = self._conn.execute(
-                "SELECT chunks FROM blobs WHERE blob_id = %s AND case_id = %s AND complete", (blob_id, case_id)
-            ).fetchone()
+            return self._conn.execute(sql, params).fetchone()  # type: ignore[arg-type] # our own, literal
         except psycopg.OperationalError as exc:
             self._conn.close()
             raise StorageUnavailable(str(exc).strip()) from exc
-        if row is None:
-            self._conn.close()
-            raise FileNotFoundError(f"no sealed blob {blob_id} in the database")
-        self._chunks: int = row["chunks"]
 
     def readable(self) -> bool:
         return True
@@ -175,23 +206,21 @@ class BlobReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         while not self._buf and self._seq < self._chunks:
-            try:
-                row = self._conn.execute(
-                    "SELECT data FROM blob_chunks WHERE blob_id = %s AND seq = %s", (self._blob_id, self._seq)
-                ).fetchone()
-            except psycopg.OperationalError as exc:
-                raise StorageUnavailable(str(exc).strip()) from exc
+            row = self._query(
+                "SELECT data FROM blob_chunks WHERE blob_id = %s AND seq = %s", (self._blob_id, self._seq)
+            )
             self._seq += 1
             if row is None:  # a row missing: the blob ends here, and decryption says DAMAGED
                 self._seq = self._chunks
                 break
-            self._buf = bytes(row["data"])
+            self._buf = memoryview(row["data"])
         n = min(len(view), len(self._buf))
         view[:n] = self._buf[:n]
         self._buf = self._buf[n:]
         return n
 
     def close(self) -> None:
-        if not self.closed:
-            self._conn.close()
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            self._vault.give_back(conn)
         super().close()
