@@ -3,6 +3,7 @@
 python bot.py              run on Telegram (long polling); needs TELEGRAM_BOT_TOKEN
 python bot.py chat         talk to the bot in this terminal; no token needed
 python bot.py check [DIR]  validate content (default: SHOUHU_CONTENT_DIR or ./content)
+python bot.py rotate-key   seal everything under a new master key (stop the bot first; docs/SECURITY.md)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("chat", help="talk to the bot in this terminal")
     check = sub.add_parser("check", help="validate content and exit (1 on errors)")
     check.add_argument("dir", nargs="?", help="content folder (default: SHOUHU_CONTENT_DIR or ./content)")
+    sub.add_parser("rotate-key", help="seal every case key and the journal under a new master key (bot stopped)")
     args = parser.parse_args(argv)
 
     try:
@@ -52,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.command == "rotate-key":  # needs no content: the database and the keys only
+        from storage.masterkey import KeySource
+        from storage.rotate import cli
+
+        setup_logging(logging.WARNING)
+        source = KeySource(settings.master_key, settings.key_file, settings.key_in_data_dir)
+        return cli(settings.data_dir, source, dict(os.environ))
     content_dir = Path(args.dir) if args.command == "check" and args.dir else settings.content_dir
     try:
         content = load_content(content_dir)
