@@ -13,6 +13,7 @@ for one of the process's few export slots, saying so first (never silence).
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import weakref
 from collections.abc import AsyncIterator
@@ -150,6 +151,12 @@ async def _export_now(services: Services, case: Case, out: Output, sent: list[in
                 )
     except NotEnoughDisk:
         sent.append(await out.show(Message(loc.msg("export_no_space"))))
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        log.error("an export stopped: the disk of %s is full; its part was removed", storage.tmp_dir)
+        sent.append(await out.show(Message(loc.msg("export_no_space"))))  # the disk filled up mid-part
         return
     s = export.summary
     for msg in export_summary(loc, s.count, s.parts, s.failed, s.unreadable):
