@@ -70,14 +70,19 @@ def drain(fake: LoadFake) -> None:
         fake._confirm(fake._next_update_id)
 
 
-async def conversation(sizes=(10, 100, 1000), seconds: float = 15.0, warmup: float = 3.0) -> list[dict]:
-    """Shouhu and the floor, one after the other for each size, on one fake server."""
+PACED = ((30, 1.0), (100, 1.0))  # (victims, seconds between one victim's updates): 30 and 100 updates/s offered
+
+
+async def conversation(sizes=(10, 100, 1000), seconds: float = 15.0, warmup: float = 3.0, paced=PACED) -> list[dict]:
+    """Shouhu and the floor, one after the other for each load, on one fake server: closed loops
+    of ``sizes`` victims (as fast as the bot answers), then ``paced`` loads (a fixed rate)."""
     rows = []
     counts: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp, LoadFake(token=TOKEN) as fake:
         tmp_path = Path(tmp)
         first_chat = {"shouhu": 1_000_000, "floor": 2_000_000}
-        for n in sizes:
+        loads = [(n, None) for n in sizes] + list(paced)
+        for n, period in loads:
             for kind in ("shouhu", "floor"):
                 argv, env = bot_command(kind, fake, tmp_path / f"data-{kind}")
                 proc = start_process(argv, env, tmp_path / f"{kind}.log")
@@ -87,11 +92,14 @@ async def conversation(sizes=(10, 100, 1000), seconds: float = 15.0, warmup: flo
                     if kind not in counts:
                         counts[kind] = await driver.calibrate()
                     first_chat[kind] += n + 1
-                    result = await driver.run(n, counts[kind], seconds, warmup, proc.pid)
+                    result = await driver.run(n, counts[kind], seconds, warmup, proc.pid, period)
                 finally:
                     stop_process(proc)
                     drain(fake)
-                rows.append({"kind": kind, "calls": sum(counts[kind]) / len(SCRIPT), **summary(result)})
+                offered = n / period if period else None
+                rows.append(
+                    {"kind": kind, "offered": offered, "calls": sum(counts[kind]) / len(SCRIPT), **summary(result)}
+                )
                 print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -115,10 +123,6 @@ def summary(r: LoadResult) -> dict:
 # ----------------------------------------------------------------------------- 2. one large case
 
 
-def children_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 def self_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -127,6 +131,7 @@ async def stall_one(size_mb: int) -> dict:
     """One child process: write a file, time sha256sum on it, then through the bot (a local Bot
     API server, as a clinic with big recordings runs it): ingest it, export it, and watch how
     late the event loop wakes up meanwhile."""
+    from tests.conftest import TOKEN as TEST_TOKEN
     from tests.conftest import running_bot
     from tests.fakes.botapi import FakeBotAPI
 
@@ -141,10 +146,12 @@ async def stall_one(size_mb: int) -> dict:
         del block
         os.sync()
         subprocess.run(["cat", str(big)], stdout=subprocess.DEVNULL, check=True)  # both read from the page cache
+        timed = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []  # its peak RSS, in KiB
         t0 = time.perf_counter()
-        digest = subprocess.run(["sha256sum", str(big)], capture_output=True, text=True, check=True).stdout.split()[0]
+        r = subprocess.run([*timed, "sha256sum", str(big)], capture_output=True, text=True, check=True)
         out["sha256sum_s"] = time.perf_counter() - t0
-        out["sha256sum_rss_mb"] = children_peak_rss_mb()
+        digest = r.stdout.split()[0]
+        out["sha256sum_rss_mb"] = int(r.stderr.strip().splitlines()[-1]) / 1024 if timed else float("nan")
 
         loop = asyncio.get_running_loop()
         lags: list[float] = []
@@ -157,7 +164,7 @@ async def stall_one(size_mb: int) -> dict:
                 if watching["on"]:
                     lags.append(loop.time() - t - 0.005)
 
-        with FakeBotAPI(token=TOKEN, local_mode=True) as server:
+        with FakeBotAPI(token=TEST_TOKEN, local_mode=True) as server:
             async with running_bot(server, tmp_path / "data", local_api=True):
                 tick = asyncio.create_task(ticker())
                 user = server.user(1001, language_code="zh")
@@ -278,24 +285,26 @@ def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float
             "The floor is benchmarks/floor_bot.py: python-telegram-bot answering each update with the same "
             "Bot API calls and nothing else, on the same fake server in the same run.",
             "",
-            "| bot | victims | updates/s | p50 | p95 | p99 | CPU/update | bot CPU | fake+victims CPU | peak RSS "
-            "| calls/update |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| bot | victims | offered | updates/s | p50 | p95 | p99 | CPU/update | bot CPU | fake+victims CPU "
+            "| peak RSS | calls/update |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in conv:
+            offered = f"{r['offered']:.0f}/s" if r["offered"] else "as fast as answered"
             lines.append(
-                f"| {r['kind']} | {r['victims']:,} | {r['rate']:.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
+                f"| {r['kind']} | {r['victims']:,} | {offered} | {r['rate']:.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
                 f"{r['p99']:.1f} ms | {r['cpu_ms']:.2f} ms | {r['bot_cpu_share']:.0%} | {r['driver_cpu_share']:.0%} | "
                 f"{r['rss_mb']:.0f} MiB | {r['calls']:.2f} |"
                 + (f" ({r['timeouts']} timed out)" if r["timeouts"] else "")
             )
         lines.append("")
-        by = {(r["kind"], r["victims"]): r for r in conv}
-        for n in sorted({r["victims"] for r in conv}):
-            s, f = by.get(("shouhu", n)), by.get(("floor", n))
+        by = {(r["kind"], r["victims"], r["offered"]): r for r in conv}
+        for n, offered in dict.fromkeys((r["victims"], r["offered"]) for r in conv):
+            s, f = by.get(("shouhu", n, offered)), by.get(("floor", n, offered))
             if s and f:
+                load = f"{offered:.0f} updates/s offered by {n:,} victims" if offered else f"{n:,} victims, closed loop"
                 lines.append(
-                    f"- {n:,} victims: CPU per update {s['cpu_ms'] / f['cpu_ms']:.2f}x the floor; "
+                    f"- {load}: CPU per update {s['cpu_ms'] / f['cpu_ms']:.2f}x the floor; "
                     f"throughput {s['rate'] / f['rate']:.2f}x; p99 {s['p99'] / f['p99']:.2f}x."
                 )
     if big:

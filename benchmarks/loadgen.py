@@ -207,9 +207,13 @@ class Driver:
             counts.append(v.got)
         return counts
 
-    async def run(self, n: int, counts: list[int], seconds: float, warmup: float, pid: int) -> LoadResult:
+    async def run(
+        self, n: int, counts: list[int], seconds: float, warmup: float, pid: int, period: float | None = None
+    ) -> LoadResult:
         """N victims in a closed loop for ``warmup`` + ``seconds``; only the last ``seconds``
-        are measured (updates completed, their latencies, CPU)."""
+        are measured (updates completed, their latencies, CPU). With ``period`` each victim sends
+        at most one update per ``period`` seconds (a person reading before answering): N / period
+        updates a second are offered, as long as the bot keeps up."""
         victims = [Victim(self.first_chat + 1 + i) for i in range(n)]
         self.victims.update({v.chat_id: v for v in victims})
         result = LoadResult(n, seconds, 0)
@@ -217,7 +221,11 @@ class Driver:
         stop = asyncio.Event()
 
         async def victim(v: Victim) -> None:
+            slot = time.monotonic() + (period * (v.chat_id % n) / n if period else 0.0)  # spread evenly
             while not stop.is_set():
+                if period:
+                    await asyncio.sleep(max(0.0, slot - time.monotonic()))
+                    slot += period
                 action, arg = SCRIPT[v.step % len(SCRIPT)]
                 latency = await self.one(v, action, arg, counts[v.step % len(SCRIPT)])
                 v.step += 1
