@@ -17,11 +17,13 @@ import json
 import os
 import platform
 import resource
+import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +114,8 @@ def summary(r: LoadResult) -> dict:
         "p50": r.pct(0.50),
         "p95": r.pct(0.95),
         "p99": r.pct(0.99),
+        "e2e_p50": r.pct(0.50, "end_to_end"),
+        "e2e_p99": r.pct(0.99, "end_to_end"),
         "cpu_ms": r.cpu_ms_per_update,
         "bot_cpu_share": r.bot_cpu / r.seconds,
         "driver_cpu_share": r.driver_cpu / r.seconds,
@@ -227,11 +231,23 @@ async def cases(counts=(100, 10_000, 100_000), presses: int = 400) -> list[dict]
     for n in counts:
         with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
             storage = await SqliteStorage.open(Path(tmp), MASTER_KEY)
+            await storage.db.execute("PRAGMA synchronous=OFF")  # filling is setup, not what is measured
             t0 = time.perf_counter()
-            for start in range(1, n + 1, 5000):
-                async with storage.transaction() as tx:
-                    for chat in range(start, min(start + 5000, n + 1)):
-                        await tx.case(CaseKey(chat), loc.code, loc.start)
+            for start in range(1, n + 1, 5000):  # rows as tx.case writes them, many to a statement
+                rows_ = []
+                for chat in range(start, min(start + 5000, n + 1)):
+                    case_id = secrets.token_hex(16)
+                    stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+                    wrapped = storage.keys.new_case_key(case_id, chat)[1]
+                    rows_.append((case_id, chat, loc.code, loc.start, wrapped, stamp, stamp))
+                await storage.db.executemany(
+                    "INSERT INTO cases (id, chat_id, locale, node, wrapped_key, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    rows_,
+                )
+                await storage.db.commit()
+            async with storage.transaction() as tx:  # and one the ordinary way, to check the shape
+                await tx.case(CaseKey(n + 1), loc.code, loc.start)
             fill_s = time.perf_counter() - t0
             await storage.close()
             t0 = time.perf_counter()
@@ -261,10 +277,51 @@ async def cases(counts=(100, 10_000, 100_000), presses: int = 400) -> list[dict]
     return rows
 
 
+async def costs(n: int = 300) -> dict:
+    """Where an update's CPU goes in Shouhu, storage as deployed (synchronous=FULL): the sealed
+    journal row written before Telegram is told, the update's transaction with the engine, and
+    the transaction that remembers the reply's message id. CPU of this whole process (the
+    SQLite thread included) and wall time, per call."""
+    from config import Settings
+    from flows.content import load_content
+    from flows.engine import Engine
+    from flows.model import Command
+    from handlers.core import Services, apply
+    from storage.base import CaseKey
+    from storage.sqlite import SqliteStorage
+
+    content = load_content(ROOT / "content")
+    out: dict = {}
+    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
+        storage = await SqliteStorage.open(Path(tmp), MASTER_KEY)
+        services = Services(Settings(), content, Engine(content), storage)
+        message = {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": 7, "type": "private", "first_name": "Test"},
+            "from": {"id": 7, "is_bot": False, "first_name": "Test", "language_code": "zh"},
+            "text": "/status",
+            "entities": [{"offset": 0, "length": 7, "type": "bot_command"}],
+        }
+
+        async def measure(name: str, step) -> None:
+            cpu, wall = time.process_time(), time.perf_counter()
+            for i in range(n):
+                await step(i)
+            out[name] = ((time.process_time() - cpu) / n * 1000, (time.perf_counter() - wall) / n * 1000)
+
+        await apply(services, 7, "zh", Command("start"))
+        await measure("journal", lambda i: storage.journal(10_000 + i, {"update_id": 10_000 + i, "message": message}))
+        await measure("apply", lambda i: apply(services, 7, "zh", Command("status"), update_id=10_000 + i))
+        await measure("record_sent", lambda i: storage.record_sent(CaseKey(7), [100 + i]))
+        await storage.close()
+    return out
+
+
 # ----------------------------------------------------------------------------- the report
 
 
-def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float) -> str:
+def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float, parts: dict | None = None) -> str:
     lines = [
         SECTION[0],
         "## Load, stall, ingestion and scale (benchmarks/load.py)",
@@ -280,21 +337,23 @@ def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float
             "",
             f"Each simulated victim sends an update, waits for every reply it causes, then sends the next "
             f"(the script: {', '.join(a for _, a in SCRIPT)}). {seconds:.0f} s measured after a warm-up. "
-            "Latency: from the update handed to the bot's getUpdates to its last reply call. CPU: the bot "
+            "Latency: from the update handed to the bot's getUpdates to its last reply call (p50/p95/p99), "
+            "and from the victim sending it (end to end: includes waiting in Telegram's queue while the bot is "
+            "busy, which the first does not). CPU: the bot "
             "process's user+system time per update (all its threads). RSS: the bot process's peak. "
             "The floor is benchmarks/floor_bot.py: python-telegram-bot answering each update with the same "
             "Bot API calls and nothing else, on the same fake server in the same run.",
             "",
-            "| bot | victims | offered | updates/s | p50 | p95 | p99 | CPU/update | bot CPU | fake+victims CPU "
-            "| peak RSS | calls/update |",
+            "| bot | victims | offered | updates/s | p50 | p95 | p99 | end to end p50 / p99 | CPU/update | bot CPU "
+            "| fake+victims CPU | peak RSS |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in conv:
             offered = f"{r['offered']:.0f}/s" if r["offered"] else "as fast as answered"
             lines.append(
                 f"| {r['kind']} | {r['victims']:,} | {offered} | {r['rate']:.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
-                f"{r['p99']:.1f} ms | {r['cpu_ms']:.2f} ms | {r['bot_cpu_share']:.0%} | {r['driver_cpu_share']:.0%} | "
-                f"{r['rss_mb']:.0f} MiB | {r['calls']:.2f} |"
+                f"{r['p99']:.1f} ms | {r['e2e_p50']:.0f} / {r['e2e_p99']:.0f} ms | {r['cpu_ms']:.2f} ms | "
+                f"{r['bot_cpu_share']:.0%} | {r['driver_cpu_share']:.0%} | {r['rss_mb']:.0f} MiB |"
                 + (f" ({r['timeouts']} timed out)" if r["timeouts"] else "")
             )
         lines.append("")
@@ -305,8 +364,27 @@ def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float
                 load = f"{offered:.0f} updates/s offered by {n:,} victims" if offered else f"{n:,} victims, closed loop"
                 lines.append(
                     f"- {load}: CPU per update {s['cpu_ms'] / f['cpu_ms']:.2f}x the floor; "
-                    f"throughput {s['rate'] / f['rate']:.2f}x; p99 {s['p99'] / f['p99']:.2f}x."
+                    f"throughput {s['rate'] / f['rate']:.2f}x; p99 {s['p99'] / f['p99']:.2f}x; "
+                    f"end-to-end p99 {s['e2e_p99'] / f['e2e_p99']:.2f}x."
                 )
+        lines += ["", f"Both bots make {conv[0]['calls']:.3f} reply calls per update of the script."]
+    if parts:
+        lines += [
+            "",
+            "Where Shouhu's own work per update goes (in one process, storage as deployed: synchronous=FULL; "
+            "300 calls each; CPU of the process with its SQLite thread):",
+            "",
+            "| step | CPU | wall |",
+            "|---|---:|---:|",
+            *(
+                f"| {label} | {parts[key][0]:.2f} ms | {parts[key][1]:.2f} ms |"
+                for key, label in (
+                    ("journal", "journal the update (sealed), commit"),
+                    ("apply", "the update's transaction: case, engine (/status), mark handled, commit"),
+                    ("record_sent", "remember the reply's message id, commit"),
+                )
+            ),
+        ]
     if big:
         lines += [
             "",
@@ -371,17 +449,20 @@ def main(argv: list[str]) -> None:
     conv: list[dict] = []
     big = None
     scale: list[dict] = []
-    seconds = float(os.environ.get("LOAD_SECONDS", "15"))
+    seconds = float(os.environ.get("LOAD_SECONDS", "10"))
+    parts = None
     if what in ("all", "conversation"):
         sizes = tuple(int(a) for a in argv[1:]) if what == "conversation" and len(argv) > 1 else (10, 100, 1000)
         conv = asyncio.run(conversation(sizes, seconds))
+        parts = asyncio.run(costs())
+        print(json.dumps(parts), flush=True)
     if what in ("all", "stall"):
         big = stall(int(argv[1]) if what == "stall" and len(argv) > 1 else 1024)
         print(json.dumps(big), flush=True)
     if what in ("all", "cases"):
         counts = tuple(int(a) for a in argv[1:]) if what == "cases" and len(argv) > 1 else (100, 10_000, 100_000)
         scale = asyncio.run(cases(counts))
-    section = report(conv, big, scale, seconds)
+    section = report(conv, big, scale, seconds, parts)
     print(section)
     if what == "all":
         write(section)

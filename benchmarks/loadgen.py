@@ -127,7 +127,8 @@ class LoadResult:
     victims: int
     seconds: float
     updates: int
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # handed to the bot -> last reply
+    end_to_end: list[float] = field(default_factory=list)  # sent by the victim -> last reply
     bot_cpu: float = 0.0
     driver_cpu: float = 0.0
     peak_rss_mb: float = 0.0
@@ -137,10 +138,11 @@ class LoadResult:
     def rate(self) -> float:
         return self.updates / self.seconds if self.seconds else 0.0
 
-    def pct(self, q: float) -> float:
-        if not self.latencies:
+    def pct(self, q: float, which: str = "latencies") -> float:
+        values = getattr(self, which)
+        if not values:
             return float("nan")
-        ordered = sorted(self.latencies)
+        ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
     @property
@@ -181,15 +183,19 @@ class Driver:
             update = user.press_data(self.fake.last_bot_message(v.chat_id), arg)
         return int(update["update_id"])
 
-    async def one(self, v: Victim, action: str, arg: str, expected: int, timeout: float = 120.0) -> float | None:
-        """Send one update and wait for ``expected`` reply calls; the latency, or None."""
+    async def one(
+        self, v: Victim, action: str, arg: str, expected: int, timeout: float = 120.0
+    ) -> tuple[float, float] | None:
+        """Send one update and wait for ``expected`` reply calls: (from delivery, from sending)
+        to the last reply, or None after ``timeout``."""
         v.expected, v.got, v.done = expected, 0, self.loop.create_future()
+        sent = time.monotonic()
         update_id = self._send(v, action, arg)
         try:
             await asyncio.wait_for(v.done, timeout)
         except TimeoutError:
             return None
-        return v.last_reply - self.fake.delivered.get(update_id, v.last_reply)
+        return v.last_reply - self.fake.delivered.get(update_id, v.last_reply), v.last_reply - sent
 
     async def calibrate(self, quiet: float = 0.5) -> list[int]:
         """How many reply calls each step of the script causes for this bot: one victim walks
@@ -234,7 +240,8 @@ class Driver:
                         result.timeouts += 1
                     else:
                         result.updates += 1
-                        result.latencies.append(latency)
+                        result.latencies.append(latency[0])
+                        result.end_to_end.append(latency[1])
 
         tasks = [asyncio.create_task(victim(v)) for v in victims]
         await asyncio.sleep(warmup)
