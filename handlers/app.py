@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
@@ -16,10 +17,12 @@ from handlers.context import ShouhuApplication, ShouhuContext
 from handlers.core import build_engine
 from handlers.journal import JournalingQueue, PerChatProcessor, replay
 from handlers.transport import ResilientRequest
+from handlers.upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
 FEATURES = (groups, evidence, chat, journal, errors)  # evidence before chat: its uploads win over chat's catch-all
+UPKEEP: weakref.WeakKeyDictionary[Application, Upkeep] = weakref.WeakKeyDictionary()
 
 
 async def post_init(app: Application) -> None:
@@ -35,6 +38,7 @@ async def post_init(app: Application) -> None:
     processor.isolation = app.services.storage.isolation()
     await set_commands(app)
     await replay(app)
+    UPKEEP.setdefault(app, Upkeep()).start(app.services.storage)  # message ids, journal, pending wipes
 
 
 async def _notice(app: ShouhuApplication, update: Update, key: str) -> None:
@@ -78,6 +82,8 @@ async def set_commands(app: ShouhuApplication) -> None:
 
 async def post_shutdown(app: Application) -> None:
     assert isinstance(app, ShouhuApplication)
+    if app in UPKEEP:
+        await UPKEEP.pop(app).stop()
     await app.close_services()
 
 

@@ -313,3 +313,61 @@ async def test_exports_past_the_cap_wait_with_a_word_and_past_the_queue_are_aske
     await asyncio.gather(running, waiting)
     assert len(second.files) == 1, "the waiting export ran once a slot was free"
     assert second.shown[-1] == zh.msg("export_done", count=1, parts=1)
+
+
+# ----------------------------------------------------------------------------- #10.11 the terminal's files
+
+
+async def test_the_terminal_keeps_its_exports_private_and_delete_removes_them(services, zh, tmp_path):
+    import io
+    import stat
+
+    from handlers.terminal import Terminal
+
+    out_dir = tmp_path / "shouhu-out"
+    term = Terminal(services, io.StringIO(), out_dir)
+
+    async def press(label: str) -> None:
+        await term.handle(Press(next(b.data for b in term.buttons if b.label == label)))
+
+    await term.handle(await term.event_for("/testimony"))
+    await term.handle(await term.event_for("他们打给了我妈"))
+    await term.handle(await term.event_for("/export"))
+    await press(zh.msg("btn_confirm_export"))
+    (zipped,) = list(out_dir.glob("*.zip"))
+    assert stat.S_IMODE(zipped.stat().st_mode) == 0o600 and stat.S_IMODE(out_dir.stat().st_mode) & 0o077 == 0
+    await term.handle(await term.event_for("/delete"))
+    await press(zh.msg("btn_confirm_delete"))
+    assert list(out_dir.iterdir()) == [], "the plaintext export went with the case"
+
+
+# ----------------------------------------------------------------------------- #10.14 upkeep on a timer
+
+
+async def test_a_pending_wipe_finishes_by_itself_once_the_reader_lets_go(storage, data_dir):
+    """Not at the next start: the upkeep timer retries a held-up wipe until it is done."""
+    import sqlite3
+
+    from handlers.upkeep import Upkeep
+    from storage.base import CaseKey
+
+    async with storage.transaction() as tx:
+        case = await tx.case(CaseKey(77), "zh-CN", "welcome")
+    reader = sqlite3.connect(data_dir / "shouhu.db")
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM cases").fetchall()
+    async with storage.transaction() as tx:
+        await tx.case_delete(case)
+    assert storage.wipe_pending
+    running = Upkeep()
+    running.start(storage, every=3600, pending_every=0.01)
+    try:
+        reader.close()
+
+        async def wiped() -> None:
+            while storage.wipe_pending:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(wiped(), 10)
+    finally:
+        await running.stop()

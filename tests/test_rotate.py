@@ -66,6 +66,7 @@ async def _everything_opens(storage: SqliteStorage, cases) -> None:
 
 async def test_a_rotation_reseals_every_key_and_the_journal_and_everything_still_opens(data_dir, key_file):
     before = await _fill(data_dir, key_file=key_file)
+    assert files_containing(data_dir, MARKER.encode()) == [], "the journal and the evidence are sealed at rest"
     old_key = key_file.read_bytes()
     report = rotate_master_key(data_dir, KeySource(key_file=key_file))
     assert (report.cases, report.journal, report.wal_truncated) == (2, 1, True)
