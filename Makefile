@@ -32,6 +32,7 @@ check: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

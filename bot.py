@@ -5,6 +5,7 @@ python bot.py webhook      run on Telegram, updates posted to SHOUHU_WEBHOOK_URL
 python bot.py chat         talk to the bot in this terminal; no token needed
 python bot.py check [DIR] [--strict]  validate content (default: SHOUHU_CONTENT_DIR or ./content)
 python bot.py migrate --to postgresql://...  copy this SQLite instance into an empty PostgreSQL
+python bot.py rotate-key   seal everything under a new master key (stop the bot first; docs/SECURITY.md)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="postgresql://...",
         help="the empty database (a password: use ~/.pgpass or PGPASSWORD)",
     )
+    sub.add_parser("rotate-key", help="seal every case key and the journal under a new master key (bot stopped)")
     args = parser.parse_args(argv)
 
     try:
@@ -109,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
                 say=lambda line: print(line, file=sys.stderr),
             )
         )
+    if args.command == "rotate-key":  # needs no content: the database and the keys only
+        from storage.masterkey import KeySource
+        from storage.rotate import cli
+
+        setup_logging(logging.WARNING)
+        source = KeySource(settings.master_key, settings.key_file, settings.key_in_data_dir)
+        return cli(settings.data_dir, source, dict(os.environ))
     content_dir = Path(args.dir) if args.command == "check" and args.dir else settings.content_dir
     if args.command == "check":
         return run_check(content_dir, strict=args.strict)

@@ -26,13 +26,13 @@ from handlers.journal import JournalingQueue, PerChatProcessor, replay
 from handlers.menu import set_commands
 from handlers.reload import remember_steps
 from handlers.transport import ResilientRequest
+from handlers.upkeep import upkeep
 
 log = logging.getLogger(__name__)
 
 # evidence before chat: its uploads win over chat's catch-all; admin before chat: an admin's
 # /stats is taken before chat's catch-all answers everyone else's with "unknown command"
 FEATURES = (groups, staff, admin, evidence, chat, journal, errors)
-MAINTENANCE_EVERY = 300.0  # seconds between storage.maintenance() runs
 
 
 async def post_init(app: Application) -> None:
@@ -51,7 +51,8 @@ async def post_init(app: Application) -> None:
     log.info("%s", startup_line(app))
     await set_commands(app)
     admin.listen_for_sighup(app)
-    app.maintenance_task = asyncio.create_task(maintenance_timer(app), name="maintenance")
+    # message ids past 48 h, old journal rows, a wipe another reader held up (retried every few seconds)
+    app.maintenance_task = asyncio.create_task(upkeep(app.services.storage), name="maintenance")
     await replay(app)
 
 
@@ -73,24 +74,6 @@ def startup_line(app: ShouhuApplication) -> str:
         f"Shouhu starting: mode {mode}; content {s.content_dir.resolve()} [{locales}]; "
         f"data dir {s.data_dir.resolve()}; admins {admins}; Bot API {api}; config file {config}"
     )
-
-
-async def maintenance_timer(app: ShouhuApplication, every: float = MAINTENANCE_EVERY) -> None:
-    """storage.maintenance() every few minutes: forget journal rows and message ids past their
-    keep time, finish a wipe another reader held up. A failure is logged and tried next time."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            report = await app.services.storage.maintenance()
-        except Exception:  # noqa: BLE001 - the timer must outlive a bad moment of the disk
-            log.exception("maintenance failed; trying again in %.0f s", every)
-            continue
-        if report.pruned_messages or report.pruned_updates:
-            log.info(
-                "maintenance: forgot %d message id(s) and %d handled update(s)",
-                report.pruned_messages,
-                report.pruned_updates,
-            )
 
 
 async def _notice(app: ShouhuApplication, update: Update, key: str) -> None:

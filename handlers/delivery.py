@@ -5,12 +5,20 @@ place), stop a button's spinner with a few words, hand over a file, remove messa
 the clinic's staff chat (a handoff the person consented to). Fetching
 an original from the vault, building the export part by part and cleaning up after both live
 here, once.
+
+Two replies are settled only here, after the update's transaction: ``Deleted`` says "all
+deleted" only once storage has wiped the old pages (else "finishing"), and ``Export`` waits
+for one of the process's few export slots, saying so first (never silence).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -19,7 +27,7 @@ from flows.content import Locale
 from flows.feature import FileBody, Turn
 from flows.features import handoff
 from flows.features.evidence import original_unavailable
-from flows.features.export import export_summary
+from flows.features.export import Deleted, export_summary
 from flows.model import (
     Case,
     DeleteMessages,
@@ -43,6 +51,46 @@ from storage.export import export_parts, part_budget, restore, restore_original
 from storage.export_text import ExportText
 
 log = logging.getLogger(__name__)
+
+MAX_EXPORTS = 2  # built at once: each takes a worker thread, disk for one part and upload bandwidth
+MAX_EXPORTS_WAITING = 8  # beyond these, a person is asked to come back in a few minutes
+
+
+class ExportSlots:
+    """How many exports run at once in this process, and how many may wait for a turn."""
+
+    def __init__(self, running: int = MAX_EXPORTS, waiting: int = MAX_EXPORTS_WAITING):
+        self.running = running
+        self.waiting_limit = waiting
+        self.waiting = 0
+        self._slots = asyncio.Semaphore(running)
+
+    @property
+    def free(self) -> bool:
+        return not self._slots.locked()
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ExportSlots] = weakref.WeakKeyDictionary()
+
+
+def export_slots() -> ExportSlots:
+    """This process's export slots (one event loop per process; tests get one per loop)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = ExportSlots(MAX_EXPORTS, MAX_EXPORTS_WAITING)
+    return _slots[loop]
 
 
 class StaffUnreachable(Exception):
@@ -75,7 +123,9 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
     staff = _Staff(services, case, out)
     try:
         for reply in replies:
-            if isinstance(reply, Message):
+            if isinstance(reply, Deleted) and services.storage.wipe_pending:
+                sent.append(await out.show(Message(reply.finishing)))  # committed, not yet off the disk
+            elif isinstance(reply, Message):
                 sent.append(await out.show(reply))
             elif isinstance(reply, SendOriginal):
                 sent.append(await _original(services, case, reply.no, out))
@@ -177,6 +227,18 @@ async def _sealed(services: Services, case: Case, reply: SendSealed, out: Output
 
 
 async def _export(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:
+    loc = services.content.locale(case.locale)
+    slots = export_slots()
+    if not slots.free:
+        if slots.waiting >= slots.waiting_limit:
+            sent.append(await out.show(Message(loc.msg("export_busy_later"))))
+            return
+        sent.append(await out.show(Message(loc.msg("export_busy"))))
+    async with slots.turn():
+        await _export_now(services, case, out, sent)
+
+
+async def _export_now(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:
     storage = services.storage
     loc = services.content.locale(case.locale)
     found: dict[str, FileBody] = {}
@@ -196,6 +258,12 @@ async def _export(services: Services, case: Case, out: Output, sent: list[int | 
                 )
     except NotEnoughDisk:
         sent.append(await out.show(Message(loc.msg("export_no_space"))))
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        log.error("an export stopped: the disk of %s is full; its part was removed", storage.tmp_dir)
+        sent.append(await out.show(Message(loc.msg("export_no_space"))))  # the disk filled up mid-part
         return
     s = export.summary
     for msg in export_summary(loc, s.count, s.parts, s.failed, s.unreadable):

@@ -17,6 +17,7 @@ Everything is keyed by ``CaseKey``, the way aiogram keys its FSM storage by ``St
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import logging
@@ -354,8 +355,8 @@ class Storage(ABC):
         folder.mkdir(mode=0o700, parents=False)
         try:
             yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        finally:  # in a worker thread: freeing a large file blocks for a while
+            await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
 
 
 __all__ = [

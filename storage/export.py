@@ -253,8 +253,8 @@ class CaseExport:
                     _write_part, self.storage.vault, self.case.id, key, path, items, self.text, tables, created
                 )
                 yield ExportPart(path, number, len(plan))
-            finally:  # the caller is done with it (or gave up): it leaves the disk now
-                path.unlink(missing_ok=True)
+            finally:  # the caller is done with it (or gave up): it leaves the disk now, off the loop
+                await asyncio.to_thread(path.unlink, missing_ok=True)  # freeing 1 GB takes ~0.2 s
 
 
 def export_parts(

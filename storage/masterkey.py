@@ -9,7 +9,11 @@
 * created only when the database holds nothing sealed. A missing key file beside a database
   with cases or journaled updates is a lost key, not a first run: the bot refuses to start and
   writes no new file (which would make the loss look like a fresh start);
-* never overwritten: written to a temporary name with ``O_EXCL``, fsynced, then linked.
+* never overwritten: written to a temporary name with ``O_EXCL``, fsynced, then linked;
+* replaced only by ``python bot.py rotate-key`` (``storage.rotate``), which writes the new key
+  beside it (``master.key.new``) before the database changes and moves it into place after. A
+  ``.new`` file found at start means a rotation was interrupted: the bot refuses to start until
+  ``rotate-key`` is run again and finishes or undoes it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,12 @@ GENERATE_HINT = "generate one with: python -c 'import os,base64;print(base64.b64
 
 def default_key_file() -> Path:
     return Path.home() / ".config" / "shouhu" / "master.key"
+
+
+def pending_key_file(key_file: Path) -> Path:
+    """Where a rotation keeps the new key until the database is sealed under it."""
+    key_file = key_file.expanduser()
+    return key_file.with_name(key_file.name + ".new")
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,12 @@ def load_master_key(source: KeySource, data_dir: Path, *, holds: str = "") -> by
         return key
 
     path = source.key_file.expanduser()
+    if pending_key_file(path).exists():
+        raise MasterKeyError(
+            f"A key rotation was interrupted: {pending_key_file(path)} exists beside the key file. Run "
+            f"'python bot.py rotate-key' again; it finishes the rotation (or undoes it, if the database was "
+            f"not changed yet). Do not delete either file."
+        )
     if _inside(path, data_dir):
         if not source.allow_in_data_dir:
             raise MasterKeyError(
@@ -106,6 +122,16 @@ def load_master_key(source: KeySource, data_dir: Path, *, holds: str = "") -> by
     return _read(path)
 
 
+def read_key_file(path: Path) -> bytes:
+    """The key in ``path`` (MasterKeyError if it cannot be read or is not a key)."""
+    return _read(path.expanduser())
+
+
+def write_new_key_file(path: Path, key: bytes) -> None:
+    """Write ``key`` to ``path``, which must not exist (0600, fsynced, folder fsynced)."""
+    _create(path.expanduser(), key)
+
+
 def _read(path: Path) -> bytes:
     try:
         st = os.stat(path)
@@ -134,7 +160,7 @@ def _read(path: Path) -> bytes:
     return key
 
 
-def _create(path: Path) -> None:
+def _create(path: Path, key: bytes | None = None) -> None:
     folder = path.parent
     try:
         if not folder.exists():
@@ -147,7 +173,7 @@ def _create(path: Path) -> None:
                 stat.S_IMODE(folder.stat().st_mode),
             )
         tmp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
-        line = base64.b64encode(os.urandom(KEY_SIZE)) + b"\n"
+        line = base64.b64encode(key if key is not None else os.urandom(KEY_SIZE)) + b"\n"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             try:

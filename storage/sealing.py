@@ -49,6 +49,23 @@ class Keyring:
             raise crypto.IntegrityError("a case key in the old format after the upgrade: the row was replaced")
         return crypto.unwrap_key(self._master, case_id, wrapped, chat_id=chat_id)
 
+    def wrap(self, case_id: str, chat_id: int, case_key: bytes) -> bytes:
+        """An existing case key wrapped under this master key (a rotation: the case key, and so
+        every file and sealed field under it, stays the same)."""
+        return crypto.wrap_key(self._master, case_id, case_key, chat_id=chat_id)
+
+    _LOOKUP_CONTEXT = b"shouhu/lookup-key"
+
+    def lookup_key_for(self, other: Keyring) -> bytes:
+        """This keyring's lookup key sealed under ``other``'s master key: after a rotation the
+        keyed hashes already stored (invitation tokens) must still be found."""
+        return crypto.seal(other._master, self._LOOKUP_CONTEXT, self._lookup_key)
+
+    def use_lookup_key(self, sealed: bytes) -> None:
+        """Adopt the lookup key a rotation kept (``meta.lookup_key``); IntegrityError if it was
+        not sealed under this master key."""
+        self._lookup_key = crypto.open_sealed(self._master, self._LOOKUP_CONTEXT, sealed)
+
     def rewrap(self, case_id: str, chat_id: int, wrapped: bytes) -> bytes:
         """An old-format wrapped key, wrapped again bound to its chat."""
         key = crypto.unwrap_key(self._master, case_id, wrapped)

@@ -124,6 +124,7 @@ class SqliteStorage(Storage):
             master = load_master_key(source, data_dir, holds=holds)
             self = cls(db, data_dir, Keyring(master), clock=clock)
             await self._check_master_key(source, holds)  # before a migration reseals anything with it
+            await self._adopt_lookup_key()
             await migrate(db, self.keys)
             await self._write_key_check()
             await self._sweep()
@@ -174,6 +175,20 @@ class SqliteStorage(Storage):
                 self.keys.open_journal(update["update_id"], update["payload"])
             except crypto.IntegrityError:
                 raise crypto.MasterKeyError(wrong.format(what="updates waiting in the journal")) from None
+
+    async def _adopt_lookup_key(self) -> None:
+        """After a key rotation (storage.rotate) the lookup key is the one the first master key
+        gave, kept sealed in ``meta``; before any, it is derived from the master key."""
+        if await _has_table(self.db, "meta"):
+            row = await self._one("SELECT value FROM meta WHERE name = 'lookup_key'")
+            if row:
+                try:
+                    self.keys.use_lookup_key(row["value"])
+                except crypto.IntegrityError:
+                    raise crypto.MasterKeyError(
+                        f"The lookup key stored in {self.data_dir} does not open with this master key: the "
+                        "database was changed, or restored from another rotation. Restore a matching backup."
+                    ) from None
 
     def _opens(self, case: aiosqlite.Row) -> bool:
         try:

@@ -97,7 +97,7 @@ class LocalVault(EvidenceVault):
             yield from decrypt_chunks(case_key, blob_context(case_id, blob_id), f)
 
     async def remove(self, case_id: str, blob_id: str) -> None:
-        self.path(case_id, blob_id).unlink(missing_ok=True)
+        await asyncio.to_thread(self.path(case_id, blob_id).unlink, missing_ok=True)  # a big file: not on the loop
 
     async def remove_case(self, case_id: str) -> None:
         await asyncio.to_thread(shutil.rmtree, self.case_dir(case_id), ignore_errors=True)

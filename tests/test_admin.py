@@ -139,7 +139,7 @@ async def test_storage_counts_cases_evidence_records_and_recent_activity(data_di
 async def test_maintenance_runs_on_a_timer_and_outlives_a_failure(storage, caplog):
     from types import SimpleNamespace
 
-    from handlers.app import maintenance_timer
+    from handlers.upkeep import upkeep
 
     ran = asyncio.Event()
     calls = []
@@ -152,13 +152,13 @@ async def test_maintenance_runs_on_a_timer_and_outlives_a_failure(storage, caplo
         ran.set()
         return report
 
-    app = SimpleNamespace(services=SimpleNamespace(storage=SimpleNamespace(maintenance=maintenance)))
-    timer = asyncio.create_task(maintenance_timer(app, every=0))  # type: ignore[arg-type]
+    store = SimpleNamespace(maintenance=maintenance, wipe_pending=False)
+    timer = asyncio.create_task(upkeep(store, every=0))  # type: ignore[arg-type]
     try:
         await asyncio.wait_for(ran.wait(), 10)
     finally:
         timer.cancel()
-    assert len(calls) >= 2 and "maintenance failed" in caplog.text
+    assert len(calls) >= 2 and "upkeep failed" in caplog.text
 
 
 async def test_the_startup_line_says_what_is_in_effect_and_no_secret(fake, data_dir, caplog):

@@ -133,7 +133,7 @@ async def test_invite_consent_account_files_handover_accept_decline_export(bot, 
     victim.send("/export")
     (ask_export,) = await victim.wait_for_messages(1)
     victim.press(ask_export, "确认导出")
-    docs = [m for m in await victim.wait_for_messages(3, timeout=20) if m.document]
+    docs = [m for m in await victim.wait_for_messages(2, timeout=20) if m.document]
     with zipfile.ZipFile(io.BytesIO(docs[0].document.data)) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
     rows = list(csv.DictReader(io.StringIO(files["manifest.csv"].decode("utf-8-sig"))))

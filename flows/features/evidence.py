@@ -4,15 +4,18 @@ Callback data:
     c|<no>|<cat>   set the category of item no          n|<no>    write a note for it
     el|<page>      list evidence, page n                 eo|<no>   open item
     eg|<no>        send the original back                eh|<no>   full SHA-256
-    ec|<no>        choose a new category                 ed|<no>   ask to delete   edy|<no> delete
+    ec|<no>        choose a new category                 ed|<no>   ask to delete
+    edy|<no>|<nonce>  delete (once: flows/confirm.py)    edn|<no>|<nonce>  cancel: back to the item
 Texts it waits for: ``testimony`` (the person's own account), ``note`` (a note for an item).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
+from flows import confirm
 from flows.content import Locale
 from flows.feature import Feature, Id, Route, Stale, Turn, messages
 from flows.model import (
@@ -270,21 +273,38 @@ async def choose_category(turn: Turn, no: int) -> list[Reply]:
     return [Toast(""), Message(turn.loc.msg("evidence_choose_category", no=item.label), category_buttons(turn.loc, no))]
 
 
+DELETE_ITEM = "delete_item"  # the one-time confirmation's action (flows/confirm.py)
+
+
 async def ask_delete(turn: Turn, no: int) -> list[Reply]:
     loc, item = turn.loc, await _item(turn, no)
+    nonce = await confirm.issue(turn, DELETE_ITEM, no)
     return [
         Toast(""),
         Message(
             loc.msg("evidence_delete_item_confirm", no=item.label),
-            ((Btn(loc.msg("btn_confirm_delete_item"), f"edy|{no}"), Btn(loc.msg("btn_cancel"), f"eo|{no}")),),
+            (
+                (
+                    Btn(loc.msg("btn_confirm_delete_item"), f"edy|{no}|{nonce}"),
+                    Btn(loc.msg("btn_cancel"), f"edn|{no}|{nonce}"),
+                ),
+            ),
         ),
     ]
 
 
-async def delete_item(turn: Turn, no: int) -> list[Reply]:
+async def delete_item(turn: Turn, no: int, nonce: str) -> list[Reply]:
+    if not await confirm.take(turn, DELETE_ITEM, nonce, no):
+        return [Toast(turn.loc.msg("confirm_expired_toast")), Message(turn.loc.msg("confirm_expired"), edit=True)]
     if not await turn.store.evidence_delete(turn.case, no):
         return _not_found(turn, no)
     return [Toast(""), Message(turn.loc.msg("evidence_item_deleted", no=label(no)), continue_row(turn.loc))]
+
+
+async def cancel_delete(turn: Turn, no: int, nonce: str) -> list[Reply]:
+    """The confirmation turns back into the item's view (its delete buttons gone)."""
+    await confirm.take(turn, DELETE_ITEM, nonce, no)
+    return [replace(r, edit=True) if isinstance(r, Message) else r for r in await open_item(turn, no)]
 
 
 def original_unavailable(loc: Locale, no: int, *, found: bool, unreadable: bool = False) -> Message:
@@ -306,7 +326,8 @@ FEATURE = Feature(
         "eh": Route(full_hash, (int,)),
         "ec": Route(choose_category, (int,)),
         "ed": Route(ask_delete, (int,)),
-        "edy": Route(delete_item, (int,)),
+        "edy": Route(delete_item, (int, Id)),
+        "edn": Route(cancel_delete, (int, Id)),
     },
     texts={"testimony": save_testimony, "note": save_note, "category": category_pending},
     uploads=received,
@@ -353,6 +374,8 @@ FEATURE = Feature(
             "btn_next_page": "",
             "btn_back_to_list": "",
             "btn_cancel": "",
+            "confirm_expired": "",
+            "confirm_expired_toast": "",
         }
     ),
 )

@@ -1,14 +1,19 @@
 """Export and deletion: the whole case as ZIP parts, or nothing of it left.
 
 Callback data:
-    x|ok  x|no   confirm / cancel the export
-    d|ok  d|no   confirm / cancel deleting everything
+    x|ok|<nonce>  x|no|<nonce>   confirm / cancel the export
+    d|ok|<nonce>  d|no|<nonce>   confirm / cancel deleting everything
+Each confirmation works once (flows/confirm.py): a used, cancelled or replaced one, pressed
+again, changes nothing and says so; a cancel takes the buttons off the confirmation.
 The ZIP itself is built and sent by the adapters' delivery (handlers/delivery.py), part by part;
 this module decides when, and says what happened.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flows import confirm
 from flows.content import Locale
 from flows.feature import Feature, Id, Route, Stale, Turn, messages
 from flows.model import Btn, DeleteMessages, Export, Message, Reply, Toast
@@ -16,6 +21,22 @@ from flows.record import FACTS, INCIDENT
 from flows.screens import continue_row, render
 
 FAILED_SHOWN = 100  # damaged items named in one message
+EXPORT, DELETE = "export", "delete"
+
+
+@dataclass(frozen=True)
+class Deleted(Message):
+    """Said once a deletion has committed. The engine answers before the commit, so it cannot
+    know whether the old pages have left the disk; delivery shows ``finishing`` instead of
+    ``text`` while storage says the wipe is still pending (``Storage.wipe_pending``)."""
+
+    finishing: str = ""
+
+
+def expired(loc: Locale) -> list[Reply]:
+    """A confirmation pressed after it was used, cancelled or replaced: nothing happens, the
+    person is told so, and its buttons are taken away."""
+    return [Toast(loc.msg("confirm_expired_toast")), Message(loc.msg("confirm_expired"), edit=True)]
 
 
 async def _anything(turn: Turn) -> bool:
@@ -29,48 +50,61 @@ async def ask_export(turn: Turn) -> list[Reply]:
     loc = turn.loc
     if not await _anything(turn):
         return [Message(loc.msg("export_empty"), continue_row(loc))]
+    nonce = await confirm.issue(turn, EXPORT)
     return [
         Message(
             loc.msg("export_confirm"),
-            ((Btn(loc.msg("btn_confirm_export"), "x|ok"), Btn(loc.msg("btn_cancel"), "x|no")),),
+            ((Btn(loc.msg("btn_confirm_export"), f"x|ok|{nonce}"), Btn(loc.msg("btn_cancel"), f"x|no|{nonce}")),),
         )
     ]
 
 
 async def ask_delete(turn: Turn) -> list[Reply]:
     loc = turn.loc
+    nonce = await confirm.issue(turn, DELETE)
     return [
         Message(
             loc.msg("delete_confirm"),
-            ((Btn(loc.msg("btn_confirm_delete"), "d|ok"), Btn(loc.msg("btn_cancel"), "d|no")),),
+            ((Btn(loc.msg("btn_confirm_delete"), f"d|ok|{nonce}"), Btn(loc.msg("btn_cancel"), f"d|no|{nonce}")),),
         )
     ]
 
 
-async def export(turn: Turn, answer: str) -> list[Reply]:
+async def export(turn: Turn, answer: str, nonce: str) -> list[Reply]:
     loc = turn.loc
-    if answer == "no":
-        return [Toast(""), render(turn.case, loc)]
-    if answer != "ok":
+    if answer not in ("ok", "no"):
         raise Stale(answer)
+    taken = await confirm.take(turn, EXPORT, nonce)
+    if answer == "no":  # the buttons go whatever the nonce: a cancel is always safe
+        return [Toast(""), Message(loc.msg("export_cancelled"), edit=True), render(turn.case, loc)]
+    if not taken:
+        return expired(loc)
     if not await _anything(turn):
         return [Toast(""), Message(loc.msg("export_empty"), continue_row(loc))]
-    return [Toast(""), Message(loc.msg("export_preparing")), Export()]
+    return [Toast(""), Message(loc.msg("export_preparing"), edit=True), Export()]  # the confirmation becomes this
 
 
-async def delete(turn: Turn, answer: str) -> list[Reply]:
+async def delete(turn: Turn, answer: str, nonce: str) -> list[Reply]:
     loc = turn.loc
-    if answer == "no":
-        return [Toast(""), Message(loc.msg("delete_cancelled")), render(turn.case, loc)]
-    if answer != "ok":
+    if answer not in ("ok", "no"):
         raise Stale(answer)
+    taken = await confirm.take(turn, DELETE, nonce)
+    if answer == "no":
+        return [Toast(""), Message(loc.msg("delete_cancelled"), edit=True), render(turn.case, loc)]
+    if not taken:
+        return expired(loc)
     before: list[Reply] = []  # what other features must undo elsewhere first (a handoff withdrawn, invitations ended)
     for feature in turn.engine.features:
         if feature.on_delete:
             before += await feature.on_delete(turn)
     ids = await turn.store.case_delete(turn.case)
     turn.case.deleted = True
-    return [Toast(""), *before, Message(loc.msg("delete_done")), DeleteMessages(tuple(ids))]
+    return [
+        Toast(""),
+        *before,
+        Deleted(loc.msg("delete_done"), finishing=loc.msg("delete_finishing")),
+        DeleteMessages(tuple(ids)),
+    ]
 
 
 def export_summary(
@@ -91,7 +125,7 @@ def export_summary(
 FEATURE = Feature(
     name="export",
     commands={"export": ask_export, "delete": ask_delete},
-    buttons={"x": Route(export, (Id,)), "d": Route(delete, (Id,))},
+    buttons={"x": Route(export, (Id, Id)), "d": Route(delete, (Id, Id))},
     messages=messages(
         {
             "export_confirm": "",
@@ -111,6 +145,11 @@ FEATURE = Feature(
             "delete_done": "",
             "delete_cancelled": "",
             "delete_finishing": "",
+            "export_cancelled": "",
+            "export_busy": "",
+            "export_busy_later": "",
+            "confirm_expired": "",
+            "confirm_expired_toast": "",
             "btn_confirm_export": "",
             "btn_confirm_delete": "",
             "btn_cancel": "",

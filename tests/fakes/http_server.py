@@ -13,6 +13,7 @@ import email.parser
 import email.policy
 import json
 import re
+import socket
 import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # headers and body go out in separate writes: without this, Nagle's algorithm meets the
+        # client's delayed ACK and every answer waits ~40 ms (Telegram's servers do not)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.api._lock:
             self.server.api._connections[threading.current_thread()] = self.connection
 
@@ -149,6 +153,9 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as error:
             self.send_json(error.code, error.payload())
             return
+        if api._take_reset(record.file_id):
+            self._reset_download(record, download)
+            return
         try:
             with record.open() as f:
                 tiny = record.size < 2  # nothing to split: the stall comes before the headers instead
@@ -172,6 +179,22 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             api._set_download_status(download, "aborted")
             raise
+
+    def _reset_download(self, record: Any, download: DownloadRecord) -> None:
+        """Promise the whole file, send half, drop the connection (``reset_download``)."""
+        with record.open() as f:
+            self.send_response(200)
+            self.send_header("Content-Type", record.mime_type or "application/octet-stream")
+            self.send_header("Content-Length", str(record.size))
+            self.end_headers()
+            self.wfile.write(f.read(max(record.size // 2, 1)))
+            self.wfile.flush()
+        self.server.api._set_download_status(download, "reset")
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _abort_download(self, download: DownloadRecord) -> None:
         self.server.api._set_download_status(download, "aborted")

@@ -211,3 +211,21 @@ class Observations(ServerState):
         with self._lock:
             self._delays[file_id] = event
         return event
+
+    def hold(self, method: str, chat_id: int | None = None, event: threading.Event | None = None) -> threading.Event:
+        """Answer calls of ``method`` (about ``chat_id``, or any chat) only once ``event`` is
+        set: a slow Bot API. ``held(method)`` says how many calls wait there now."""
+        event = event or threading.Event()
+        with self._lock:
+            self._holds.append((method.lower(), chat_id, event))
+        return event
+
+    def held(self, method: str) -> int:
+        with self._lock:
+            return self._held[method.lower()]
+
+    def reset_download(self, file_id: str, times: int = 1) -> None:
+        """Cut the next ``times`` downloads of ``file_id`` short: the headers promise the whole
+        file, half of it is sent, then the connection is dropped (a reset mid-download)."""
+        with self._lock:
+            self._resets[file_id] += times

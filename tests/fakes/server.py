@@ -247,6 +247,7 @@ class FakeBotAPI(Observations, WebhookMethods, UpdateMethods, BotMethods, Messag
                 self._unexpected(f"call of unimplemented/unknown Bot API method {method!r} with {call.params!r}")
                 raise ApiError(404, "Not Found: method not found")
             name, handler = entry
+            self._wait_hold(name.lower(), chat_id)
             fault = self._take_fault(name.lower())
             if fault is not None:
                 raise fault
@@ -274,6 +275,31 @@ class FakeBotAPI(Observations, WebhookMethods, UpdateMethods, BotMethods, Messag
             self.requests.append(recorded)
             self._notify()
         return status, payload
+
+    def _wait_hold(self, method: str, chat_id: int | None) -> None:
+        """Block this call while a ``hold`` on its method (and chat) is closed."""
+        with self._lock:
+            gates = [e for m, c, e in self._holds if m == method and c in (None, chat_id) and not e.is_set()]
+            if not gates:
+                return
+            self._held[method] += 1
+            self._notify()
+        try:
+            for gate in gates:
+                while not gate.wait(0.05):
+                    if self._closing:
+                        return
+        finally:
+            with self._lock:
+                self._held[method] -= 1
+                self._notify()
+
+    def _take_reset(self, file_id: str) -> bool:
+        with self._lock:
+            if self._resets.get(file_id, 0) <= 0:
+                return False
+            self._resets[file_id] -= 1
+            return True
 
     def _chat_of(self, call: Call) -> int | None:
         """The chat a call is about, for the request log (a callback answer: the pressed message's)."""

@@ -84,6 +84,9 @@ class ServerState:
         self._callbacks: dict[str, CallbackQueryState] = {}
         self._callback_counter = 0
         self._delays: dict[str, threading.Event] = {}
+        self._holds: list[tuple[str, int | None, threading.Event]] = []  # (method, chat or None, gate)
+        self._held: dict[str, int] = defaultdict(int)  # calls waiting at a hold now, by method
+        self._resets: dict[str, int] = defaultdict(int)  # file_id -> downloads still to cut short
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
 
         #: every request, in the order of their answers (``RecordedRequest.seq`` is the arrival order)
