@@ -7,6 +7,7 @@ A feature (navigation, evidence, export and deletion, language, ...) is one modu
     buttons    callback prefix -> Route(handler, argument types): "eo|3" -> handler(turn, 3)
     texts      an ``Awaiting.kind`` -> handler(turn, awaiting, text): typed text it asked for
     uploads    handler(turn, upload) for a file (one feature takes files)
+    status     lines it adds to /status (filings: what was filed where)
     messages   the content keys it formats, with their placeholders (``check`` verifies them)
 
 The engine's core (flows/engine.py) only dispatches; adding a feature touches its module, its
@@ -104,5 +105,6 @@ class Feature:
     free_text: Callable[[Turn, str], Awaitable[list[Reply]]] | None = None
     prepare: Callable[[Locale], Any] | None = None
     exports: Callable[[Turn], Awaitable[dict[str, bytes]]] | None = None
+    status: Callable[[Turn], Awaitable[list[str]]] | None = None
     messages: Mapping[str, frozenset[str]] = field(default_factory=dict)
     plain_messages: frozenset[str] = frozenset()  # sent as plain text, not HTML

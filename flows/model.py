@@ -185,11 +185,21 @@ class Export:
 
 
 @dataclass(frozen=True)
+class SendDocument:
+    """A file made for the person (a draft): sent as a document named ``name``. The bytes live
+    in memory only; the delivery writes them to storage's scratch folder to send and removes them."""
+
+    name: str
+    data: bytes = field(repr=False)
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class DeleteMessages:
     ids: tuple[int, ...]
 
 
-Reply = Message | Toast | SendOriginal | Export | DeleteMessages
+Reply = Message | Toast | SendOriginal | Export | DeleteMessages | SendDocument
 
 
 class CaseStore(Protocol):

@@ -11,7 +11,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from config import Settings
 from flows.content import Content
-from handlers import chat, errors, evidence, groups, journal
+from handlers import chat, errors, evidence, groups, journal, reminders
 from handlers.context import ShouhuApplication, ShouhuContext
 from handlers.core import build_engine
 from handlers.journal import JournalingQueue, PerChatProcessor, replay
@@ -19,7 +19,14 @@ from handlers.transport import ResilientRequest
 
 log = logging.getLogger(__name__)
 
-FEATURES = (groups, evidence, chat, journal, errors)  # evidence before chat: its uploads win over chat's catch-all
+FEATURES = (
+    groups,
+    evidence,
+    chat,
+    journal,
+    errors,
+    reminders,
+)  # evidence before chat: its uploads win over chat's catch-all
 
 
 async def post_init(app: Application) -> None:

@@ -8,6 +8,7 @@ here, once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -15,7 +16,7 @@ from typing import Protocol
 from flows.feature import Turn
 from flows.features.evidence import original_unavailable
 from flows.features.export import export_summary
-from flows.model import Case, DeleteMessages, Export, Message, Reply, SendOriginal, Toast
+from flows.model import Case, DeleteMessages, Export, Message, Reply, SendDocument, SendOriginal, Toast
 from handlers.core import Services
 from storage.base import CaseKey, ReadState
 from storage.errors import NotEnoughDisk
@@ -47,6 +48,8 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
                 sent.append(await _original(services, case, reply.no, out))
             elif isinstance(reply, Export):
                 await _export(services, case, out, sent)
+            elif isinstance(reply, SendDocument):
+                sent.append(await _document(services, reply, out))
             elif isinstance(reply, DeleteMessages):
                 await out.delete_messages(reply.ids)
     finally:
@@ -67,6 +70,14 @@ async def _original(services: Services, case: Case, no: int, out: Output) -> int
                 )
             )
         return await out.send_file(original.path)
+
+
+async def _document(services: Services, doc: SendDocument, out: Output) -> int | None:
+    """A file the engine made (a draft): on disk only inside storage's scratch folder, only while sent."""
+    async with services.storage.scratch() as folder:
+        path = folder / (Path(doc.name).name or "document")  # a name, never a path
+        await asyncio.to_thread(path.write_bytes, doc.data)
+        return await out.send_file(path, doc.caption or None)
 
 
 async def _export(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:

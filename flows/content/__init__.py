@@ -14,6 +14,7 @@ a malformed file is such a problem, never a traceback.
     nodes.py     nodes*.yaml
     phrases.py   phrases.yaml (optional): what people type, per node, for the free-text matcher
     graph.py     references between nodes, reachability, dead ends
+    drafts.py    templates/*.docx, drafts.yaml, reminders.yaml (drafts, filings, reminders)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from flows.content.drafts import read_drafts
 from flows.content.graph import check_graph
 from flows.content.limits import (
     ALLOWED_TAGS,
@@ -125,6 +127,7 @@ def load_locale(
     found = read_nodes(r, law, checklists, actions, len(steps.steps) if steps.read else None)
     vocabulary = read_phrases(r, found)
     check_graph(r, bot, steps, found)
+    drafts = read_drafts(r, categories)
     if r.problems:
         return None, r.problems
     return Locale(
@@ -145,6 +148,7 @@ def load_locale(
         plain_text=plain,
         crisis_exceptions=crisis.exceptions,
         vocabulary=vocabulary,
+        drafts=drafts,
     ), []
 
 

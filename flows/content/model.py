@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flows.content.drafts import DraftsContent
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class Locale:
     plain_text: frozenset[str] = field(default=frozenset(), repr=False)  # keys not sent as HTML
     crisis_exceptions: tuple[str, ...] = ()  # crisis.yaml ``except``: phrases that only look like distress
     vocabulary: Vocabulary = field(default_factory=Vocabulary, repr=False)
+    drafts: DraftsContent | None = field(default=None, repr=False)  # templates, 证明内容, reminder delays
 
     def msg(self, key: str, **values: Any) -> str:
         """The sentence under ``key`` with ``values`` filled in (values are escaped for HTML)."""

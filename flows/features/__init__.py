@@ -4,7 +4,7 @@ order listed here)."""
 from __future__ import annotations
 
 from flows.feature import Feature
-from flows.features import evidence, export, language, listening, navigation
+from flows.features import drafts, evidence, export, filings, language, listening, navigation, reminders
 
 FEATURES: tuple[Feature, ...] = (
     navigation.FEATURE,
@@ -12,4 +12,7 @@ FEATURES: tuple[Feature, ...] = (
     evidence.FEATURE,
     export.FEATURE,
     language.FEATURE,
+    drafts.FEATURE,
+    filings.FEATURE,
+    reminders.FEATURE,
 )

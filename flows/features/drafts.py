@@ -1,0 +1,231 @@
+"""Drafts: the complaint, the police report, the civil complaint and the evidence list, as .docx.
+
+Made on request from the case record (facts, harassment log, evidence, filings) with the
+templates of the person's own locale (content/<locale>/templates/), sent in the chat with a
+short summary, made again whenever asked (so an edited fact shows up), and put into /export.
+A draft is never stored: it is made in memory from the sealed record each time, and the
+delivery writes it only to storage's scratch folder while sending it.
+
+Rendering is CPU work (docxtpl + lxml): it runs in a worker thread so the event loop stays free
+(benchmarks/drafts.py measures it for 500 evidence items and 300 incidents).
+
+Callback data:
+    dg|<id>   make draft <id> (complaint, police, lawsuit, evidence) or ``all``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from documents import DRAFTS, DraftData, TemplateProblem, Words, render_drafts
+from documents.context import FACT_FIELDS, facts_context, log_context
+from flows.content import Locale
+from flows.feature import Feature, Id, Route, Stale, Turn, messages
+from flows.features import reminders
+from flows.filing import COMPLAINT_CHANNELS, FILING, Filing
+from flows.model import Btn, Keyboard, Message, Reply, SendDocument, Toast
+from flows.record import CHANNELS, FACTS, INCIDENT, RELATIONS, Facts, Incident
+from flows.screens import continue_row, local_tz
+
+log = logging.getLogger(__name__)
+
+ALL = "all"
+KINDS = ("photo", "document", "voice", "audio", "video", "video_note", "testimony")  # evidence kinds (their 来源)
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def words(loc: Locale) -> Words:
+    """What the drafts of ``loc`` say besides the case (built once per locale at start)."""
+    return Words(
+        blank=loc.msg("draft_blank"),
+        disclaimer=loc.msg("draft_disclaimer"),
+        titles={d: loc.msg(f"draft_title_{d}") for d in DRAFTS},
+        relations={r: loc.msg(f"draft_relation_{r}") for r in RELATIONS},
+        channels={c: loc.msg(f"draft_channel_{c}") for c in CHANNELS},
+        sources={k: loc.msg(f"draft_source_{k}") for k in KINDS},
+        categories={c.id: c.label for c in loc.categories},
+        proves=dict(loc.drafts.proves) if loc.drafts else {},
+        uncategorised=loc.msg("evidence_uncategorised"),
+        filing_channels={c: loc.msg(f"filing_channel_{c}") for c in COMPLAINT_CHANNELS},
+        yes=loc.msg("draft_yes"),
+        no=loc.msg("draft_no"),
+        approx=loc.msg("draft_approx"),
+        date_format=loc.messages["draft_date"],
+        tz=local_tz(loc),
+    )
+
+
+async def gather(turn: Turn) -> DraftData:
+    """The case record as the drafts read it. A record that does not open as its shape is
+    left out and logged (its number only): the drafts then count what could be read."""
+    store, case = turn.store, turn.case
+    raw = await store.record_get(case, FACTS, 1)
+    facts = None
+    if raw is not None:
+        try:
+            facts = Facts.from_body(raw)
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            log.error("case %s: the facts record does not read as Facts; drafts show blanks", case.id)
+    incidents = []
+    for rid, body in await store.record_list(case, INCIDENT):
+        try:
+            incidents.append(Incident.from_body(body))
+        except (KeyError, TypeError, ValueError):
+            log.error("case %s: incident %d does not read as an Incident; left out of the drafts", case.id, rid)
+    filings = [Filing.from_body(b) for _, b in await store.record_list(case, FILING)]
+    count = await store.evidence_count(case)
+    evidence = await store.evidence_page(case, 0, count) if count else []
+    return DraftData(facts, incidents, evidence, filings, reminders.now())
+
+
+def file_name(loc: Locale, draft: str, data: DraftData) -> str:
+    day = data.made_at.astimezone(local_tz(loc)).strftime("%Y%m%d")
+    name = loc.msg("draft_file_name", title=loc.msg(f"draft_title_{draft}"), date=day)
+    return _UNSAFE.sub("_", name).strip() or f"{draft}.docx"
+
+
+async def make(turn: Turn, which: tuple[str, ...]) -> tuple[DraftData, dict[str, bytes]]:
+    """Render ``which`` drafts for this case (in a worker thread): draft id -> .docx bytes."""
+    loc = turn.loc
+    templates = loc.drafts.templates if loc.drafts else {}
+    chosen = {d: templates[d] for d in which if d in templates}
+    data = await gather(turn)
+    if not chosen:
+        return data, {}
+    return data, await asyncio.to_thread(render_drafts, chosen, data, turn.prepared("drafts"))
+
+
+def menu(loc: Locale) -> Keyboard:
+    singles = [Btn(loc.msg(f"btn_draft_{d}"), f"dg|{d}") for d in DRAFTS]
+    return (
+        (Btn(loc.msg("btn_drafts_all"), f"dg|{ALL}"),),
+        tuple(singles[:2]),
+        tuple(singles[2:]),
+        *continue_row(loc),
+    )
+
+
+def counts(turn: Turn, data: DraftData) -> dict[str, int]:
+    """What the drafts were made from, in numbers for the chat."""
+    w: Words = turn.prepared("drafts")
+    facts = facts_context(data.facts, w)
+    log_summary, _ = log_context(data.incidents, w)
+    return {
+        "facts_known": facts["known"],
+        "facts_total": len(FACT_FIELDS),
+        "blanks": facts["skipped"],
+        "incidents": log_summary["total"],
+        "night": log_summary["night"],
+        "evidence": len(data.evidence),
+    }
+
+
+async def intro(turn: Turn) -> list[Reply]:
+    c = counts(turn, await gather(turn))
+    text = turn.loc.msg(
+        "drafts_intro",
+        facts_known=c["facts_known"],
+        facts_total=c["facts_total"],
+        incidents=c["incidents"],
+        night=c["night"],
+        evidence=c["evidence"],
+    )
+    return [Message(text, menu(turn.loc))]
+
+
+async def generate(turn: Turn, which: str) -> list[Reply]:
+    loc = turn.loc
+    if which != ALL and which not in DRAFTS:
+        raise Stale(which)
+    chosen = DRAFTS if which == ALL else (which,)
+    try:
+        data, made = await make(turn, chosen)
+    except TemplateProblem:
+        log.exception("a draft template failed to render although check passed")
+        return [Toast(""), Message(loc.msg("drafts_failed"), continue_row(loc))]
+    if not made:
+        return [Toast(""), Message(loc.msg("drafts_unavailable"), continue_row(loc))]
+    replies: list[Reply] = [Toast("")]
+    for draft, body in made.items():
+        replies.append(SendDocument(file_name(loc, draft, data), body, loc.msg(f"draft_caption_{draft}")))
+    c = counts(turn, data)
+    summary = loc.msg(
+        "drafts_summary",
+        count=len(made),
+        incidents=c["incidents"],
+        night=c["night"],
+        evidence=c["evidence"],
+        blanks=c["blanks"],
+    )
+    again = ((Btn(loc.msg("btn_drafts_again"), f"dg|{which}"), Btn(loc.msg("btn_drafts_menu"), "dm|")),)
+    replies.append(Message(summary, (*again, *continue_row(loc))))
+    return replies
+
+
+async def menu_pressed(turn: Turn) -> list[Reply]:
+    return [Toast(""), *await intro(turn)]
+
+
+async def export_files(turn: Turn) -> dict[str, bytes]:
+    """All four drafts, made now, in the export's drafts folder."""
+    loc = turn.loc
+    try:
+        data, made = await make(turn, DRAFTS)
+    except TemplateProblem:
+        log.exception("a draft template failed to render for the export; the export goes without drafts")
+        return {}
+    folder = loc.msg("draft_export_folder")
+    return {f"{folder}/{file_name(loc, d, data)}": body for d, body in made.items()}
+
+
+FEATURE = Feature(
+    name="drafts",
+    commands={"drafts": intro},
+    buttons={"dg": Route(generate, (Id,)), "dm": Route(menu_pressed)},
+    prepare=words,
+    exports=export_files,
+    messages=messages(
+        {
+            "drafts_intro": "facts_known facts_total incidents night evidence",
+            "drafts_summary": "count incidents night evidence blanks",
+            "drafts_failed": "",
+            "drafts_unavailable": "",
+            **{f"draft_title_{d}": "" for d in DRAFTS},
+            **{f"draft_caption_{d}": "" for d in DRAFTS},
+            **{f"btn_draft_{d}": "" for d in DRAFTS},
+            "btn_drafts_all": "",
+            "btn_drafts_again": "",
+            "btn_drafts_menu": "",
+            "draft_file_name": "title date",
+            "draft_export_folder": "",
+            "draft_disclaimer": "",
+            "draft_blank": "",
+            "draft_date": "y m d",
+            "draft_approx": "",
+            "draft_yes": "",
+            "draft_no": "",
+            **{f"draft_relation_{r}": "" for r in RELATIONS},
+            **{f"draft_channel_{c}": "" for c in CHANNELS},
+            **{f"draft_source_{k}": "" for k in KINDS},
+            "evidence_uncategorised": "",
+        }
+    ),
+    plain_messages=frozenset(
+        {
+            *(f"draft_title_{d}" for d in DRAFTS),
+            "draft_file_name",
+            "draft_export_folder",
+            "draft_disclaimer",
+            "draft_blank",
+            "draft_date",
+            "draft_approx",
+            "draft_yes",
+            "draft_no",
+            *(f"draft_relation_{r}" for r in RELATIONS),
+            *(f"draft_channel_{c}" for c in CHANNELS),
+            *(f"draft_source_{k}" for k in KINDS),
+        }
+    ),
+)
