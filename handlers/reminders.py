@@ -22,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
@@ -30,7 +31,7 @@ from flows.features import reminders
 from flows.model import Message
 from handlers.context import ShouhuApplication
 from handlers.delivery import deliver
-from handlers.send import TelegramOutput
+from handlers.send import TelegramOutput, markup
 from storage.base import CaseKey
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,10 @@ RETRY_AFTER = timedelta(minutes=30)  # a reminder Telegram could not take (netwo
 
 
 class ReminderOutput(TelegramOutput):
-    """Sends into a chat without an update to answer: no button spinner, never an edit."""
+    """Sends into a chat without an update to answer: no button spinner, never an edit. Files
+    and deletions go as in ``TelegramOutput``."""
 
-    def __init__(self, app: ShouhuApplication, chat_id: int):  # noqa: D107 - no update, no context
-        self.update = None  # type: ignore[assignment]
+    def __init__(self, app: ShouhuApplication, chat_id: int):  # no update, no handler context
         self.bot = app.bot
         self.chat_id = chat_id
         self.local = app.settings.local_api
@@ -52,7 +53,8 @@ class ReminderOutput(TelegramOutput):
         return None
 
     async def show(self, msg: Message) -> int | None:
-        return await super().show(Message(msg.text, msg.buttons))  # never ``edit``: nothing was pressed
+        sent = await self.bot.send_message(self.chat_id, msg.text, parse_mode=ParseMode.HTML, reply_markup=markup(msg))
+        return sent.message_id
 
 
 async def send_due(app: ShouhuApplication, now: datetime | None = None) -> int:
@@ -67,7 +69,7 @@ async def send_due(app: ShouhuApplication, now: datetime | None = None) -> int:
         loc = services.content.locale(case.locale)
         async with storage.isolation().lock(key):
             async with storage.transaction() as tx:
-                fired = await reminders.fire(Turn(services.engine, case, loc, tx), due.rid)
+                fired = await reminders.fire(Turn(services.engine, case, loc, tx), due.rid, now)
             if fired is None:
                 continue
             try:

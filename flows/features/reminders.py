@@ -143,9 +143,10 @@ class Fired:
     filing: int
 
 
-async def fire(turn: Turn, rid: int) -> Fired | None:
+async def fire(turn: Turn, rid: int, at: datetime | None = None) -> Fired | None:
     """Take reminder ``rid`` out of the record and say it, if it is still wanted (the 回执 may
-    have come, reminders may be off): it is deleted either way, so it is sent at most once."""
+    have come, reminders may be off): it is deleted either way, so it is sent at most once.
+    ``at`` is the time it is sent (the timer's clock): the days since the filing count to it."""
     body = await turn.store.record_get(turn.case, REMINDER, rid)
     if body is None:  # cancelled meanwhile
         return None
@@ -164,7 +165,8 @@ async def fire(turn: Turn, rid: int) -> Fired | None:
     )
     loc = turn.loc
     source = drafts.reminders[rule]
-    days = (today(loc) - filing.since).days if filing.since else source.after_days
+    sent_on = (at or now()).astimezone(local_tz(loc)).date()
+    days = (sent_on - filing.since).days if filing.since else source.after_days
     words = _filing_words(loc, filing)
     text = loc.msg(
         f"reminder_{rule}",
