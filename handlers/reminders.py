@@ -9,8 +9,9 @@ rather than sending it twice. A send that fails for the network is put back for 
 Telegram refuses (the person blocked the bot) is dropped.
 
 python-telegram-bot's JobQueue needs APScheduler, which this project does not install; the
-timer is one asyncio task started after ``post_init`` and stopped before ``post_shutdown``
-(``register`` chains both), so nothing else in the application changes. Tests call
+timer is one asyncio task started after ``post_init`` and stopped in ``post_stop`` (or, at the
+latest, before ``post_shutdown`` closes storage): ``register`` chains those hooks, so nothing
+else in the application changes. Tests call
 ``send_due(app, now)`` with the time they choose; nothing here sleeps in a test.
 """
 
@@ -96,11 +97,21 @@ async def _loop(app: ShouhuApplication) -> None:
 
 
 def register(app: Application) -> None:
-    """Start the timer once storage is open (after ``post_init``), stop it before it closes."""
+    """Start the timer once storage is open (after ``post_init``); stop it when the application
+    stops (``post_stop``) and, at the latest, before storage closes (``post_shutdown``)."""
     assert isinstance(app, ShouhuApplication)
     task: asyncio.Task[None] | None = None
     before_init: Callable[[Application], Awaitable[None]] | None = app.post_init
+    before_stop: Callable[[Application], Awaitable[None]] | None = app.post_stop
     before_shutdown: Callable[[Application], Awaitable[None]] | None = app.post_shutdown
+
+    async def stop_timer() -> None:
+        nonlocal task
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            task = None
 
     async def post_init(application: Application) -> None:
         nonlocal task
@@ -108,15 +119,16 @@ def register(app: Application) -> None:
             await before_init(application)
         task = asyncio.create_task(_loop(app), name="shouhu-reminders")
 
+    async def post_stop(application: Application) -> None:
+        await stop_timer()
+        if before_stop:
+            await before_stop(application)
+
     async def post_shutdown(application: Application) -> None:
-        nonlocal task
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            task = None
+        await stop_timer()
         if before_shutdown:
             await before_shutdown(application)
 
     app.post_init = post_init
+    app.post_stop = post_stop
     app.post_shutdown = post_shutdown
