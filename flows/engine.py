@@ -19,6 +19,7 @@ from transitions import Machine, MachineError
 from flows.content import Content, Locale
 from flows.feature import Feature, Route, Stale, Turn
 from flows.features import FEATURES
+from flows.features.admin import relocate
 from flows.features.navigation import unknown_command
 from flows.listen import Crisis
 from flows.model import (
@@ -134,6 +135,7 @@ class Engine:
         self.commands: dict[str, Callable[[Turn], Awaitable[list[Reply]]]] = _table(features, lambda f: f.commands)
         self.routes: dict[str, Route] = _table(features, lambda f: f.buttons)
         self.texts = _table(features, lambda f: f.texts)
+        self.crisis_texts = _table(features, lambda f: f.crisis_texts)
         self.uploads = _one(features, "uploads")
         self.listening = _one(features, "free_text")
         self.machines = {code: build_machine(loc) for code, loc in content.locales.items()}
@@ -141,6 +143,9 @@ class Engine:
         self.prepared: dict[str, dict[str, Any]] = {
             f.name: {code: f.prepare(loc) for code, loc in content.locales.items()} for f in features if f.prepare
         }
+        # the step of each node that content before this one had and this one lacks (set by a
+        # reload): a case found at such a node is moved to that step's start (flows/features/admin.py)
+        self.former_steps: Mapping[str, Mapping[str, int]] = {}
 
     # ------------------------------------------------------------------ for adapters
 
@@ -160,8 +165,15 @@ class Engine:
 
     async def handle(self, case: Case, event: Event, store: CaseStore) -> list[Reply]:
         loc = self.content.locale(case.locale)
-        if case.node not in loc.nodes:  # content changed under a user: take them to the start
-            case.node = loc.start
+        if case.node not in loc.nodes:  # content changed under a user: the start of their step, and a note
+            moved = relocate(case, loc, self.former_steps)
+            loc = self.content.locale(case.locale)
+            replies = await self._handle(case, event, store, loc)
+            words = said(event)
+            return replies if words and self.crisis[loc.code](words) else [moved, *replies]  # crisis comes alone
+        return await self._handle(case, event, store, loc)
+
+    async def _handle(self, case: Case, event: Event, store: CaseStore, loc: Locale) -> list[Reply]:
         turn = Turn(self, case, loc, store)
         words = said(event)
         if words and self.crisis[loc.code](words):
@@ -193,8 +205,9 @@ class Engine:
             replies.append(Message(loc.msg("crisis_file_kept")))
         elif isinstance(event, UploadFailed) and self.uploads.upload_failed:
             replies += await self.uploads.upload_failed(turn, event)
-        elif isinstance(event, Text) and in_text_mode:
-            replies.append(Message(loc.msg("crisis_not_saved")))
+        elif isinstance(event, Text) and in_text_mode and case.awaiting:
+            after = self.crisis_texts.get(case.awaiting.kind)  # e.g. words for the staff, now that care came first
+            replies += await after(turn, case.awaiting, event.text) if after else [Message(loc.msg("crisis_not_saved"))]
         if not in_text_mode:
             case.awaiting = Awaiting(AFTER_CRISIS)
         return replies

@@ -15,12 +15,21 @@ class ShouhuFlowError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong in content, where an editor can jump to it: ``file:line:column: message``.
+
+    ``column`` is 1-based (0: unknown, then it is left out); ``hint`` says how to fix it or where
+    the rule is written; a ``warning`` does not stop the bot (``check --strict`` fails on it)."""
+
     file: str
     line: int
     message: str
+    column: int = 0
+    hint: str = ""
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        at = f"{self.file}:{int(self.line)}:{self.column}" if self.column else f"{self.file}:{int(self.line)}"
+        return f"{at}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 class ContentError(ShouhuFlowError):

@@ -6,6 +6,10 @@ A feature (navigation, evidence, export and deletion, language, ...) is one modu
     commands   /name -> handler(turn)
     buttons    callback prefix -> Route(handler, argument types): "eo|3" -> handler(turn, 3)
     texts      an ``Awaiting.kind`` -> handler(turn, awaiting, text): typed text it asked for
+    crisis_texts  the same, for text with crisis words (called after the crisis message; without
+               one, such text is not used and the person is told so)
+    steps_row  a row it adds to the list of steps (☰), which every step's navigation row opens
+    on_delete  handler(turn) before the case is erased (/delete): what must go elsewhere first
     uploads    handler(turn, upload) for a file (one feature takes files)
     status     lines it adds to /status (filings: what was filed where)
     messages   the content keys it formats, with their placeholders (``check`` verifies them)
@@ -26,7 +30,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flows.model import Awaiting, Case, CaseStore, Reply, Upload, UploadFailed
+from flows.model import Awaiting, Btn, Case, CaseStore, Reply, Upload, UploadFailed
 
 if TYPE_CHECKING:
     from flows.content import Locale
@@ -100,6 +104,9 @@ class Feature:
     commands: Mapping[str, Callable[[Turn], Awaitable[list[Reply]]]] = field(default_factory=dict)
     buttons: Mapping[str, Route] = field(default_factory=dict)
     texts: Mapping[str, Callable[[Turn, Awaiting, str], Awaitable[list[Reply]]]] = field(default_factory=dict)
+    crisis_texts: Mapping[str, Callable[[Turn, Awaiting, str], Awaitable[list[Reply]]]] = field(default_factory=dict)
+    steps_row: Callable[[Locale], tuple[Btn, ...]] | None = None
+    on_delete: Callable[[Turn], Awaitable[list[Reply]]] | None = None
     uploads: Callable[[Turn, Upload], Awaitable[list[Reply]]] | None = None
     upload_failed: Callable[[Turn, UploadFailed], Awaitable[list[Reply]]] | None = None
     free_text: Callable[[Turn, str], Awaitable[list[Reply]]] | None = None

@@ -30,6 +30,13 @@ phrases.yaml fold to its first word ("咋" -> "怎么", "bj" -> "报警": pinyin
 whole Latin words); ``filler`` (请问, pronouns, particles) is dropped. Homophone typos (报井 for 报警)
 are not caught: that would need a pinyin table.
 
+Latin-script locales (content/en): a Listener whose phrases are mostly Latin letters turns each
+English word into one symbol (lightly stemmed: calls/calling/called are one word) before the same
+comparison, so phrases are matched word by word and ``filler`` drops whole words ("a", "the"), not
+letters. Measured on ``tests/data/utterances_en.tsv`` (139 messages): character matching gave
+top-1 77%, top-3 90%, 12 of 82 confident answers wrong; word symbols give 89%, 93%, 2 of 99.
+Crisis phrases of several Latin words match whole words ("want to die", not "want to diet").
+
 The index is built once per loaded content (a few ms); ``match`` costs well under a millisecond.
 ``benchmarks/listen.py`` measures both, and accuracy on ``tests/data/utterances.tsv``.
 """
@@ -38,6 +45,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -107,18 +115,47 @@ class Match:
 _CN_NUM = "零〇一二两三四五六七八九十百千万亿"
 _PERCENT = re.compile(rf"(?:百分之|千分之)[{_CN_NUM}点\d.]+|\d+(?:\.\d+)?\s*[%％‰]|[{_CN_NUM}\d.]+个点")
 _NUMBER = re.compile(rf"\d+(?:\.\d+)?[万千百kKwW]?|[一二两三四五六七八九十][{_CN_NUM}]+")
-_KEEP = re.compile(r"[\u3400-\u9fff\uf900-\ufaffa-z0-9%#.]+")
+_KEEP = re.compile(r"[\u3400-\u9fff\uf900-\ufaffa-z0-9%#.\U000f0000-\U000ffffd]+")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_WORD_BASE = 0xF0000  # Supplementary Private Use Area-A: one code point stands for one Latin word
+_WORD_SLOTS = 0xFFFE
+
+
+def _stem(word: str) -> str:
+    """A light English stemmer: calls, calling, called -> call; messages, message -> messag."""
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    else:
+        for suffix in ("ing", "ed", "s"):
+            if word.endswith(suffix) and not word.endswith("ss") and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def _word_symbols(text: str) -> str:
+    """Each Latin word becomes one symbol, so the character-level matcher compares English word
+    by word, as it compares Chinese character by character (where a character is about a word)."""
+    text = text.replace("'", "").replace("\u2019", "")
+    return _LATIN_WORD.sub(lambda m: chr(_WORD_BASE + zlib.crc32(_stem(m.group(0)).encode()) % _WORD_SLOTS), text)
+
+
 _REPEAT = re.compile(r"(.)\1{2,}")
 _CLAUSE = re.compile(r"[\s,，。!！?？;；:：、~～…]+|还有|另外|以及|顺便问|再问")
 
 
-def normalise(text: str, keep_numbers: frozenset[str] = frozenset(), fold: _Fold | None = None) -> str:
-    """Fold a message (or a phrase) to the form both are compared in; see the module docstring."""
+def normalise(
+    text: str, keep_numbers: frozenset[str] = frozenset(), fold: _Fold | None = None, *, words: bool = False
+) -> str:
+    """Fold a message (or a phrase) to the form both are compared in; see the module docstring.
+    ``words``: Latin words become one symbol each (a locale written in a Latin script)."""
     t = unicodedata.normalize("NFKC", text).lower()
     t = _PERCENT.sub("%", t)
     t = _NUMBER.sub(lambda m: m.group(0) if m.group(0) in keep_numbers else "#", t)
     if fold is not None:
         t = fold(t)
+    if words:
+        t = _word_symbols(t)
     t = "".join(_KEEP.findall(t))
     t = t.strip(".")
     return _REPEAT.sub(r"\1\1", t)  # "谢谢谢谢" -> "谢谢", "啊啊啊啊" -> "啊啊"
@@ -244,6 +281,9 @@ class Listener:
         for nid, title, _text, phrases in nodes:
             raw.append((nid, title))
             raw.extend((nid, p) for p in phrases)
+        # A locale whose phrases are mostly Latin letters is matched word by word (see normalise).
+        letters = "".join(p for _, p in raw)
+        self._latin = sum(ch.isascii() and ch.isalpha() for ch in letters) > 0.5 * max(1, len(letters))
         self._keep = frozenset(n for _, p in raw for n in re.findall(r"\d+(?:\.\d+)?[万千百]?", p))
         self._greeting = self._words(greeting)
         self._thanks = self._words(thanks)
@@ -255,7 +295,8 @@ class Listener:
         for nid, p in raw:
             norm = self._norm(p)
             stripped = self._strip(norm, self._filler)
-            norm = stripped if len(stripped) >= 2 else norm  # "告他们" must not shrink to "告"
+            # "告他们" must not shrink to "告"; one Latin word is a word, like two characters
+            norm = stripped if len(stripped) >= (1 if self._latin else 2) else norm
             if norm and (nid, norm) not in seen:
                 seen.add((nid, norm))
                 self._phrase.append(norm)
@@ -279,7 +320,7 @@ class Listener:
         return tuple(sorted({self._norm(w) for w in words} - {""}, key=len, reverse=True))
 
     def _norm(self, text: str) -> str:
-        return normalise(text, self._keep, self._fold)
+        return normalise(text, self._keep, self._fold, words=self._latin)
 
     @staticmethod
     def _strip(text: str, words: tuple[str, ...]) -> str:
@@ -383,6 +424,18 @@ def _fold_crisis(text: str) -> str:
     return "".join(_KEEP.findall(t.replace("%", "").replace("#", "")))
 
 
+def _fold_latin(text: str) -> str:
+    """Latin words kept apart by single spaces, so "want to die" is not found in "want to diet"."""
+    t = unicodedata.normalize("NFKC", text).lower().replace("'", "").replace("\u2019", "")
+    return " " + " ".join(re.findall(r"[a-z0-9]+", t)) + " "
+
+
+def _is_latin(phrase: str) -> bool:
+    """Several Latin words ("want to die"): matched as whole words. One word ("suicide", pinyin
+    "zisha") is matched like Chinese, anywhere, even spaced out."""
+    return phrase.isascii() and len(re.findall(r"[a-zA-Z0-9]+", phrase)) > 1
+
+
 class Crisis:
     """Crisis words compiled once: ``Crisis(words, exceptions)(text) -> bool``.
 
@@ -393,13 +446,24 @@ class Crisis:
     """
 
     def __init__(self, words: Iterable[str], exceptions: Iterable[str] = ()) -> None:
+        words, exceptions = list(words), list(exceptions)
         patterns = []
-        for w in {_fold_crisis(w) for w in words} - {""}:
+        for w in {_fold_crisis(w) for w in words if not _is_latin(w)} - {""}:
             patterns.append(_GAP.join(map(re.escape, w)) if len(w) >= 3 else re.escape(w))
         self._re = re.compile("|".join(sorted(patterns, key=len, reverse=True))) if patterns else None
         self._except = sorted({_fold_crisis(e) for e in exceptions} - {""}, key=len, reverse=True)
+        # English (any Latin-script) phrases match whole words: "kill myself", not "skill myself up"
+        latin = sorted({_fold_latin(w) for w in words if _is_latin(w)} - {"  "}, key=len, reverse=True)
+        self._latin = re.compile("|".join(re.escape(w) for w in latin)) if latin else None
+        self._latin_except = sorted({_fold_latin(e) for e in exceptions} - {"  "}, key=len, reverse=True)
 
     def __call__(self, text: str) -> bool:
+        if self._latin is not None:
+            t = _fold_latin(text)
+            for e in self._latin_except:
+                t = t.replace(e, " | ")
+            if self._latin.search(t):
+                return True
         if self._re is None:
             return False
         t = _fold_crisis(text)

@@ -199,7 +199,36 @@ class DeleteMessages:
     ids: tuple[int, ...]
 
 
-Reply = Message | Toast | SendOriginal | Export | DeleteMessages | SendDocument
+@dataclass(frozen=True)
+class ToStaff:
+    """A message for the clinic's staff chat, sent only for a handoff the person consented to.
+    ``track``: keep its id in the case record, so a staff reply to it reaches the person and a
+    withdrawal deletes it (an untracked one is a notice nobody answers). ``then``: what the
+    person is shown once the staff chat has taken it (instead, if it refused: why not)."""
+
+    message: Message
+    track: bool = True
+    then: Message | None = None
+
+
+@dataclass(frozen=True)
+class ToStaffFile:
+    """Evidence item ``no``'s original, for the staff chat (after the second, separate consent)."""
+
+    no: int
+    caption: str
+
+
+@dataclass(frozen=True)
+class StaffDelete:
+    """Remove these of the bot's messages from the staff chat (Telegram allows it for 48 hours)."""
+
+    ids: tuple[int, ...]
+
+
+Reply = (
+    Message | Toast | SendOriginal | Export | DeleteMessages | ToStaff | ToStaffFile | StaffDelete | SendDocument
+)
 
 
 class CaseStore(Protocol):

@@ -136,10 +136,12 @@ def law_screen(loc: Locale, node: Node) -> Message:
     return Message("\n\n".join(parts), ((Btn(loc.msg("btn_back"), "h|"),),))
 
 
-def steps_screen(loc: Locale) -> Message:
-    """The list of steps, from steps.yaml: one button each."""
+def steps_screen(loc: Locale, extra: Keyboard = ()) -> Message:
+    """The list of steps, from steps.yaml: one button each. Every step's navigation row opens
+    it, so ``extra`` (rows the enabled features add, e.g. 找真人帮忙) is one tap from any step
+    without crowding screens that already hold eight buttons."""
     rows = tuple((Btn(f"{st.n}. {st.title}", f"s|{st.n}"),) for st in loc.steps)
-    return Message(loc.msg("steps_header", count=len(loc.steps)), rows + ((Btn(loc.msg("btn_back"), "h|"),),))
+    return Message(loc.msg("steps_header", count=len(loc.steps)), rows + extra + ((Btn(loc.msg("btn_back"), "h|"),),))
 
 
 def aside(case: Case, loc: Locale, text: str) -> Message:

@@ -1,32 +1,38 @@
-"""Build the python-telegram-bot Application: transport, context type, features, lifecycle."""
+"""Build the python-telegram-bot Application: transport, context type, features, lifecycle.
+
+Lifecycle (the same in polling and webhook mode): ``post_init`` opens storage, wires the journal
+and the per-chat processor, says in one log line what is in effect (mode, content, data dir,
+locales, admins; never the token or the key), sets the "/" menu, listens for SIGHUP (reload),
+starts the maintenance timer and replays what the journal holds. ``post_shutdown`` undoes it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from config import Settings
 from flows.content import Content
-from handlers import chat, errors, evidence, groups, journal, reminders
+from handlers import admin, chat, errors, evidence, groups, journal, reminders, staff
 from handlers.context import ShouhuApplication, ShouhuContext
 from handlers.core import build_engine
 from handlers.journal import JournalingQueue, PerChatProcessor, replay
+from handlers.menu import set_commands
+from handlers.reload import remember_steps
 from handlers.transport import ResilientRequest
 
 log = logging.getLogger(__name__)
 
-FEATURES = (
-    groups,
-    evidence,
-    chat,
-    journal,
-    errors,
-    reminders,
-)  # evidence before chat: its uploads win over chat's catch-all
+# evidence before chat: its uploads win over chat's catch-all; admin before chat: an admin's
+# /stats is taken before chat's catch-all answers everyone else's with "unknown command"
+FEATURES = (groups, staff, admin, evidence, chat, journal, errors, reminders)
+MAINTENANCE_EVERY = 300.0  # seconds between storage.maintenance() runs
 
 
 async def post_init(app: Application) -> None:
@@ -40,8 +46,50 @@ async def post_init(app: Application) -> None:
     assert isinstance(processor, PerChatProcessor)
     processor.on_flood = lambda update, first: _flood(app, update, first)
     processor.isolation = app.services.storage.isolation()
+    remember_steps(app.engine, app.settings.data_dir)
+    log.info("%s", startup_line(app))
     await set_commands(app)
+    admin.listen_for_sighup(app)
+    app.maintenance_task = asyncio.create_task(maintenance_timer(app), name="maintenance")
     await replay(app)
+
+
+def startup_line(app: ShouhuApplication) -> str:
+    """What is in effect, for the operator: never the token, the key or the webhook secret."""
+    s, content = app.settings, app.content
+    mode = (
+        app.mode
+        if app.mode != "webhook"
+        else f"webhook ({s.webhook_url}, listening on {s.webhook_listen}:{s.webhook_port})"
+    )
+    locales = ", ".join(f"{code}{' (default)' if code == content.default else ''}" for code in content.locales)
+    admins = ", ".join(str(a) for a in sorted(s.admin_ids)) or "none"
+    config = str(s.config_file) if s.config_file else "none (environment only)"
+    parts = urlsplit(s.api_url)  # a user:password@ in the URL stays out of the log
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    api = parts._replace(netloc=host).geturl() + (" (local)" if s.local_api else "")
+    return (
+        f"Shouhu starting: mode {mode}; content {s.content_dir.resolve()} [{locales}]; "
+        f"data dir {s.data_dir.resolve()}; admins {admins}; Bot API {api}; config file {config}"
+    )
+
+
+async def maintenance_timer(app: ShouhuApplication, every: float = MAINTENANCE_EVERY) -> None:
+    """storage.maintenance() every few minutes: forget journal rows and message ids past their
+    keep time, finish a wipe another reader held up. A failure is logged and tried next time."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            report = await app.services.storage.maintenance()
+        except Exception:  # noqa: BLE001 - the timer must outlive a bad moment of the disk
+            log.exception("maintenance failed; trying again in %.0f s", every)
+            continue
+        if report.pruned_messages or report.pruned_updates:
+            log.info(
+                "maintenance: forgot %d message id(s) and %d handled update(s)",
+                report.pruned_messages,
+                report.pruned_updates,
+            )
 
 
 async def _notice(app: ShouhuApplication, update: Update, key: str) -> None:
@@ -67,33 +115,25 @@ async def _flood(app: ShouhuApplication, update: Update, first: bool) -> None:
             log.info("could not send the flood notice: %s", type(exc).__name__)
 
 
-async def set_commands(app: ShouhuApplication) -> None:
-    """Fill Telegram's "/" menu from content: the default locale for everyone, each locale for
-    its own languages. A failure here costs a menu, not the bot."""
-    menus = app.engine.command_menu()
-    try:
-        for code, loc in app.content.locales.items():
-            commands = [BotCommand(c, d) for c, d in menus[code]]
-            if code == app.content.default:
-                await app.bot.set_my_commands(commands)
-            for lang in loc.language_codes:
-                if len(lang) == 2:
-                    await app.bot.set_my_commands(commands, language_code=lang)
-    except TelegramError as exc:
-        log.warning("could not set the command menu: %s", type(exc).__name__)
-
-
 async def post_shutdown(app: Application) -> None:
     assert isinstance(app, ShouhuApplication)
+    admin.stop_listening_for_sighup()
+    task = app.maintenance_task
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        app.maintenance_task = None
     await app.close_services()
 
 
-def build_application(settings: Settings, content: Content, *, backoff: float = 0.5) -> ShouhuApplication:
+def build_application(
+    settings: Settings, content: Content, *, backoff: float = 0.5, mode: str = "polling"
+) -> ShouhuApplication:
     app = (
         ApplicationBuilder()
         .application_class(
             ShouhuApplication,
-            kwargs={"settings": settings, "content": content, "engine": build_engine(settings, content)},
+            kwargs={"settings": settings, "content": content, "engine": build_engine(settings, content), "mode": mode},
         )
         .token(settings.token or "")
         .base_url(f"{settings.api_url}/bot")

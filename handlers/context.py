@@ -9,6 +9,8 @@ python-telegram-bot builds ``bot_data`` with no arguments, so the services ride 
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -17,19 +19,30 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from config import Settings
 from flows.content import Content
 from flows.engine import Engine
-from handlers.core import Services
+from handlers.core import Services, open_storage
 from storage.base import Storage
-from storage.factory import open_storage
 
 
 class ShouhuApplication(Application):
-    def __init__(self, *, settings: Settings, content: Content, engine: Engine, **kwargs: Any):
+    def __init__(self, *, settings: Settings, content: Content, engine: Engine, mode: str = "polling", **kwargs: Any):
         super().__init__(**kwargs)
         self.settings = settings
         self.content = content
         self.engine = engine
+        self.mode = mode  # "polling" or "webhook", for the startup log line
+        self.reload_lock = asyncio.Lock()  # one content reload at a time (handlers/reload.py)
+        self.maintenance_task: asyncio.Task | None = None  # storage upkeep on a timer (handlers/app.py)
         self._services: Services | None = None
         self._http: httpx.AsyncClient | None = None
+
+    def swap_content(self, content: Content, engine: Engine) -> None:
+        """Serve ``content`` from the next update on (handlers/reload.py). No await in here, so
+        every handler sees either the old pair or the new one, never half of each; an update
+        already running keeps the ``Services`` it read."""
+        self.content = content
+        self.engine = engine
+        if self._services is not None:
+            self._services = replace(self._services, content=content, engine=engine)
 
     async def open_services(self) -> None:
         storage = await open_storage(self.settings)

@@ -14,9 +14,11 @@ from datetime import datetime
 from config import Settings
 from flows.content import Content
 from flows.engine import Engine
+from flows.features import FEATURES, handoff
 from flows.model import Case, Event, FileProblem, Reply, StagedFile, Upload, UploadFailed
 from storage.base import CaseKey, Storage
 from storage.errors import EmptyFile, OverQuota
+from storage.sqlite import SqliteStorage
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,24 @@ class Services:
     storage: Storage
 
 
+async def open_storage(settings: Settings) -> Storage:
+    """Which storage backend a deployment uses: the one place adapters get their ``Storage``
+    from. SQLite is the only backend today; a database URL setting will choose PostgreSQL here,
+    and nothing in flows/ or the rest of handlers/ changes."""
+    return await SqliteStorage.open(
+        settings.data_dir, settings.master_key, key_file=settings.key_file, key_in_data_dir=settings.key_in_data_dir
+    )
+
+
 def build_engine(settings: Settings, content: Content) -> Engine:
-    return Engine(content, quota_bytes=settings.quota_bytes, download_limit_mb=None if settings.local_api else 20)
+    """The engine with the features this instance offers: handoff only with a staff chat."""
+    features = tuple(f for f in FEATURES if f is not handoff.FEATURE or settings.staff_chat_id is not None)
+    return Engine(
+        content,
+        features=features,
+        quota_bytes=settings.quota_bytes,
+        download_limit_mb=None if settings.local_api else 20,
+    )
 
 
 async def apply(

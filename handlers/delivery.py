@@ -1,7 +1,8 @@
 """Replies -> what a person sees. The one place that decides what a reply means.
 
 Each adapter (Telegram, the terminal) implements ``Output``: show a message (new, or edited in
-place), stop a button's spinner with a few words, hand over a file, remove messages. Fetching
+place), stop a button's spinner with a few words, hand over a file, remove messages, and reach
+the clinic's staff chat (a handoff the person consented to). Fetching
 an original from the vault, building the export part by part and cleaning up after both live
 here, once.
 """
@@ -13,10 +14,24 @@ import logging
 from pathlib import Path
 from typing import Protocol
 
+from flows.content import Locale
 from flows.feature import Turn
+from flows.features import handoff
 from flows.features.evidence import original_unavailable
 from flows.features.export import export_summary
-from flows.model import Case, DeleteMessages, Export, Message, Reply, SendDocument, SendOriginal, Toast
+from flows.model import (
+    Case,
+    DeleteMessages,
+    Export,
+    Message,
+    Reply,
+    SendDocument,
+    SendOriginal,
+    StaffDelete,
+    Toast,
+    ToStaff,
+    ToStaffFile,
+)
 from handlers.core import Services
 from storage.base import CaseKey, ReadState
 from storage.errors import NotEnoughDisk
@@ -24,6 +39,10 @@ from storage.export import export_parts, part_budget, restore_original
 from storage.export_text import ExportText
 
 log = logging.getLogger(__name__)
+
+
+class StaffUnreachable(Exception):
+    """The staff chat refused the bot (removed from it, a wrong id, none configured)."""
 
 
 class Output(Protocol):
@@ -34,12 +53,19 @@ class Output(Protocol):
     async def send_file(self, path: Path, caption: str | None = None) -> int | None: ...
     async def delete_messages(self, ids: tuple[int, ...]) -> None: ...
 
+    # the clinic's staff chat (a handoff): ids of what was sent there, None if the adapter has
+    # no such chat (the terminal prints instead); StaffUnreachable if the chat refused
+    async def to_staff(self, msg: Message) -> int | None: ...
+    async def staff_file(self, path: Path, caption: str) -> int | None: ...
+    async def staff_delete(self, ids: tuple[int, ...]) -> None: ...
+
 
 async def deliver(services: Services, case: Case, replies: list[Reply], out: Output) -> None:
     """Show every reply in order. Message ids are recorded even if a later send fails, so
     /delete can remove what did arrive."""
     await out.toast(next((r.text for r in replies if isinstance(r, Toast)), ""))
     sent: list[int | None] = []
+    staff = _Staff(services, case, out)
     try:
         for reply in replies:
             if isinstance(reply, Message):
@@ -52,10 +78,61 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
                 sent.append(await _document(services, reply, out))
             elif isinstance(reply, DeleteMessages):
                 await out.delete_messages(reply.ids)
+            elif isinstance(reply, ToStaff | ToStaffFile | StaffDelete):
+                sent += await staff.deliver(reply)
     finally:
         ids = [i for i in sent if i is not None]
         if ids and not case.deleted:
             await services.storage.record_sent(CaseKey(case.chat_id), ids)
+
+
+class _Staff:
+    """What goes to the staff chat in one delivery. The id of each tracked message is kept in
+    the case record as soon as it is sent (findable by a keyed hash of chat and message id), so
+    a staff reply finds its case and a withdrawal finds what to delete. After one refusal the
+    rest is not tried, and the person is told once."""
+
+    def __init__(self, services: Services, case: Case, out: Output):
+        self.services, self.case, self.out = services, case, out
+        self.down = False
+
+    async def deliver(self, reply: ToStaff | ToStaffFile | StaffDelete) -> list[int | None]:
+        """Send one staff reply; what the person was shown instead, if anything (their ids)."""
+        loc = self.services.content.locale(self.case.locale)
+        if isinstance(reply, StaffDelete):
+            if reply.ids:
+                await self.out.staff_delete(reply.ids)
+            return []
+        if self.down:
+            return []
+        try:
+            if isinstance(reply, ToStaff):
+                mid = await self.out.to_staff(reply.message)
+                if mid is not None and reply.track:
+                    await self._remember({"id": mid})
+                return [await self.out.show(reply.then)] if reply.then else []
+            return await self._file(reply, loc)
+        except StaffUnreachable:
+            self.down = True
+            return [await self.out.show(handoff.staff_unreachable(loc))]
+
+    async def _file(self, reply: ToStaffFile, loc: Locale) -> list[int | None]:
+        storage = self.services.storage
+        async with storage.scratch() as folder:
+            original = await restore_original(storage, self.case, ExportText.from_locale(loc), reply.no, folder)
+            if original.path is None:
+                return [await self.out.show(handoff.file_not_sent(loc, reply.no))]
+            mid = await self.out.staff_file(original.path, reply.caption)
+        if mid is not None:
+            await self._remember({"id": mid, "no": reply.no})
+        return []
+
+    async def _remember(self, body: dict) -> None:
+        chat = self.services.settings.staff_chat_id
+        if chat is None or self.case.deleted:
+            return
+        async with self.services.storage.transaction() as tx:
+            await tx.record_add(self.case, handoff.HANDOFF_MSG, body, lookup=handoff.staff_token(chat, body["id"]))
 
 
 async def _original(services: Services, case: Case, no: int, out: Output) -> int | None:

@@ -1,16 +1,18 @@
-"""The Telegram ``Output``: a reply becomes a Bot API call. Nothing here decides anything."""
+"""The Telegram ``Output``: a reply becomes a Bot API call (in the person's chat, or the clinic's
+staff chat for a handoff). Nothing here decides anything."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from flows.model import Message
 from handlers.context import ShouhuContext
+from handlers.delivery import StaffUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class TelegramOutput:
         self.bot = context.bot
         self.chat_id = chat_id
         self.local = context.services.settings.local_api
+        self.staff_chat_id = context.services.settings.staff_chat_id
 
     async def toast(self, text: str) -> None:
         await answer_query(self.update, text)
@@ -77,8 +80,63 @@ class TelegramOutput:
 
     async def delete_messages(self, ids: tuple[int, ...]) -> None:
         """Remove the conversation from the chat where Telegram still allows it (48 hours)."""
-        for i in range(0, len(ids), 100):
+        await _delete(self.bot, self.chat_id, ids)
+
+    # ------------------------------------------------------------------ the staff chat
+
+    def _staff_chat(self) -> int:
+        if self.staff_chat_id is None:
+            raise StaffUnreachable("no staff chat is configured")
+        return self.staff_chat_id
+
+    async def to_staff(self, msg: Message) -> int | None:
+        try:
+            sent = await self.bot.send_message(self._staff_chat(), msg.text, parse_mode=ParseMode.HTML)
+        except (BadRequest, Forbidden) as exc:
+            log.warning("the staff chat refused a message: %s", type(exc).__name__)
+            raise StaffUnreachable from exc
+        return sent.message_id
+
+    async def staff_file(self, path: Path, caption: str) -> int | None:
+        chat = self._staff_chat()
+        try:
+            if self.local:
+                sent = await self.bot.send_document(
+                    chat, path, filename=path.name, caption=caption, parse_mode=ParseMode.HTML
+                )
+            else:
+                with open(path, "rb") as f:
+                    sent = await self.bot.send_document(
+                        chat, f, filename=path.name, caption=caption, parse_mode=ParseMode.HTML
+                    )
+        except (BadRequest, Forbidden) as exc:
+            log.warning("the staff chat refused a file: %s", type(exc).__name__)
+            raise StaffUnreachable from exc
+        return sent.message_id
+
+    async def staff_delete(self, ids: tuple[int, ...]) -> None:
+        if self.staff_chat_id is not None:
+            await _delete(self.bot, self.staff_chat_id, ids)
+
+
+async def _delete(bot: Bot, chat_id: int, ids: tuple[int, ...]) -> None:
+    """Delete what Telegram still allows. One message past 48 hours refuses a whole batch, so a
+    refused batch is retried one by one: the recent ones still go."""
+    for i in range(0, len(ids), 100):
+        batch = list(ids[i : i + 100])
+        try:
+            await bot.delete_messages(chat_id, batch)
+            continue
+        except Forbidden as exc:
+            log.info("could not delete messages: %s", type(exc).__name__)
+            return
+        except BadRequest:
+            pass
+        kept = 0
+        for mid in batch:
             try:
-                await self.bot.delete_messages(self.chat_id, list(ids[i : i + 100]))
-            except (BadRequest, Forbidden) as exc:
-                log.info("could not delete some messages: %s", type(exc).__name__)
+                await bot.delete_message(chat_id, mid)
+            except (BadRequest, Forbidden):
+                kept += 1
+        if kept:
+            log.info("%d message(s) could not be deleted (older than 48 hours, or gone)", kept)

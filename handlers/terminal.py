@@ -25,10 +25,9 @@ from typing import TextIO
 from config import Settings
 from flows.content import Content
 from flows.model import Btn, Command, Event, Message, Press, Text
-from handlers.core import Services, apply, build_engine, discard, stage_upload
+from handlers.core import Services, apply, build_engine, discard, open_storage, stage_upload
 from handlers.delivery import deliver
 from storage.crypto import CHUNK_SIZE
-from storage.factory import open_storage
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
 KINDS = {":file": "document", ":photo": "photo", ":voice": "voice", ":audio": "audio", ":video": "video"}
@@ -72,6 +71,18 @@ class TerminalOutput:
                 removed += 1
         self.term.written.clear()
         self.term.say(plain(self.term.loc.msg("terminal_messages_removed", count=removed, path=self.term.out_dir)))
+
+    async def to_staff(self, msg: Message) -> int | None:
+        """No staff chat here: what would go there is printed, so an operator sees it."""
+        self.term.say(plain(self.term.loc.msg("terminal_to_staff", text=plain(msg.text))))
+        return None
+
+    async def staff_file(self, path: Path, caption: str) -> int | None:
+        self.term.say(plain(self.term.loc.msg("terminal_staff_file", name=path.name)))
+        return None
+
+    async def staff_delete(self, ids: tuple[int, ...]) -> None:
+        self.term.say(plain(self.term.loc.msg("terminal_staff_delete", count=len(ids))))
 
 
 class Terminal:

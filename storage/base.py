@@ -24,7 +24,7 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,20 @@ class StoredEvidence:
     item: EvidenceItem
     filename: str = ""  # what the sender called the file (sealed at rest)
     intact: bool = True  # False: its row no longer matches its seal under the case key (storage.sealing)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts for the clinic (/stats): numbers and content ids only. Never a chat id, a name or
+    anything a victim wrote; no column that holds such a thing is read to make them."""
+
+    cases: int = 0
+    cases_by_node: dict[tuple[str, str], int] = field(default_factory=dict)  # (locale, node) -> cases
+    active_7d: int = 0  # cases that changed in the last 7 days (any message or press does)
+    active_30d: int = 0
+    evidence_items: int = 0
+    evidence_bytes: int = 0
+    records: dict[str, int] = field(default_factory=dict)  # the case record's kind -> records
 
 
 @dataclass(frozen=True)
@@ -290,6 +304,11 @@ class Storage(ABC):
     async def find_record(self, kind: str, token: str) -> FoundRecord | None:
         """The record of ``kind`` stored with ``lookup=token``, and its case (an invitation)."""
 
+    # for the operator
+    @abstractmethod
+    async def stats(self) -> Stats:
+        """Counts across all cases (see ``Stats``): what /stats shows, before small ones are hidden."""
+
     # upkeep
     @abstractmethod
     async def maintenance(self) -> MaintenanceReport:
@@ -322,6 +341,7 @@ __all__ = [
     "EvidenceVault",
     "MaintenanceReport",
     "ReadState",
+    "Stats",
     "Storage",
     "StoredEvidence",
     "Transaction",

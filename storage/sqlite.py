@@ -26,12 +26,22 @@ import aiosqlite
 
 from flows.model import Awaiting, Case, EvidenceItem
 from storage import crypto
-from storage.base import CaseKey, ChatIsolation, DueRecord, FoundRecord, MaintenanceReport, Storage, StoredEvidence
+from storage.base import (
+    CaseKey,
+    ChatIsolation,
+    DueRecord,
+    FoundRecord,
+    MaintenanceReport,
+    Stats,
+    Storage,
+    StoredEvidence,
+)
 from storage.errors import AlreadyHandled
 from storage.isolation import MemoryChatIsolation
 from storage.masterkey import KeySource, default_key_file, load_master_key
 from storage.schema import MIGRATIONS
 from storage.sealing import Keyring
+from storage.sqlite_stats import read_stats
 from storage.sqlite_tx import DELETABLE_FOR, SqliteTx, iso, now
 from storage.vault import LocalVault
 
@@ -369,6 +379,9 @@ class SqliteStorage(Storage):
             return None
         case = await self._case_by_id(row["case_id"])
         return FoundRecord(case, row["rid"]) if case else None
+
+    async def stats(self) -> Stats:
+        return await read_stats(self.db, self.clock())
 
     # ------------------------------------------------------------------ upkeep
 

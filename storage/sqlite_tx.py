@@ -107,8 +107,9 @@ class SqliteTx(Transaction):
         if case.deleted:
             return
         await self.db.execute(
-            "UPDATE cases SET node = ?, ticks = ?, awaiting = ?, updated_at = ? WHERE id = ?",
+            "UPDATE cases SET locale = ?, node = ?, ticks = ?, awaiting = ?, updated_at = ? WHERE id = ?",
             (
+                case.locale,  # /language's choice outlives the update that made it
                 case.node,
                 json.dumps(sorted(case.ticks)),
                 case.awaiting.encode() if case.awaiting else None,

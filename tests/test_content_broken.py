@@ -49,7 +49,7 @@ class Variant:
     file: str  # inside zh-CN/
     edit: Edit | bytes  # bytes: write these bytes instead of the file
     expect: str  # words the message must contain
-    at: str | int  # text on the reported line, or the line number itself
+    at: str | int  # text on the reported line, or the line number itself (line 1 is the schema modeline)
 
 
 NODE = "  verify_debt:\n    title: 核对欠款\n"  # a node in nodes_step1.yaml, to break in place
@@ -85,7 +85,7 @@ VARIANTS = [
     Variant(
         "bot_unknown_key", "bot.yaml", add("colour: red\n"), "unknown key 'colour' (allowed: locale, name", "colour"
     ),
-    Variant("bot_start_missing", "bot.yaml", sub("start: welcome", "#"), "'start' is missing", 2),
+    Variant("bot_start_missing", "bot.yaml", sub("start: welcome", "#"), "'start' is missing", 3),
     Variant(
         "bot_start_unknown",
         "bot.yaml",
@@ -96,7 +96,7 @@ VARIANTS = [
     Variant(
         "bot_language_codes_text", "bot.yaml", sub("[zh]", "zh"), "'language_codes' must be a list", "language_codes"
     ),
-    Variant("bot_timezone_missing", "bot.yaml", sub('timezone: "+08:00"', "#"), "'timezone' is missing", 2),
+    Variant("bot_timezone_missing", "bot.yaml", sub('timezone: "+08:00"', "#"), "'timezone' is missing", 3),
     Variant(
         "bot_timezone_name",
         "bot.yaml",
@@ -365,7 +365,7 @@ VARIANTS = [
         "unknown key 'txt'",
         "txt:",
     ),
-    Variant("checklist_item_duplicate_id", "checklists.yaml", sub(ITEM, ITEM + ITEM), "appears twice", 12),
+    Variant("checklist_item_duplicate_id", "checklists.yaml", sub(ITEM, ITEM + ITEM), "appears twice", 13),
     Variant(
         "checklist_item_bad_id",
         "checklists.yaml",
@@ -441,7 +441,7 @@ VARIANTS = [
     Variant(
         "category_is_text", "categories.yaml", sub(CAT, "  - 短信截图\n"), "category 2 must be a mapping", "- 短信截图"
     ),
-    Variant("category_duplicate_id", "categories.yaml", sub(CAT, CAT + CAT), "category id 'sms' appears twice", 7),
+    Variant("category_duplicate_id", "categories.yaml", sub(CAT, CAT + CAT), "category id 'sms' appears twice", 8),
     Variant(
         "category_unknown_key",
         "categories.yaml",

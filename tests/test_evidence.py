@@ -19,6 +19,7 @@ from storage import crypto
 from storage.base import CaseKey
 from storage.sqlite import SqliteStorage as Storage
 from tests.conftest import MASTER_KEY, files_containing
+from tests.terminal_chat import press, say
 
 MARKER = b"SHOUHU-MARKER-7f3a"
 
@@ -28,29 +29,13 @@ def term(content, storage, tmp_path):
     services = Services(Settings(quota_bytes=1024 * 1024), content, Engine(content, quota_bytes=1024 * 1024), storage)
     out = io.StringIO()
     t = Terminal(services, out, tmp_path / "out")
-    t.output = out
     return t
-
-
-async def say(term: Terminal, line: str) -> str:
-    start = term.output.tell()
-    event = await term.event_for(line)
-    if event:
-        await term.handle(event)
-    term.output.seek(start)
-    text = term.output.read()
-    return text
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
     p = tmp_path / name
     p.write_bytes(data)
     return p
-
-
-async def press(term: Terminal, label: str) -> str:
-    n = next(i for i, b in enumerate(term.buttons, 1) if label in b.label)
-    return await say(term, str(n))
 
 
 async def test_receipt_category_note_and_export_hold_the_exact_bytes(term, tmp_path, zh):

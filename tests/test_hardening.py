@@ -53,7 +53,7 @@ def test_two_features_cannot_claim_one_prefix(content):
 
 
 async def test_language_lists_the_locales_and_switching_is_remembered(bot, fake, zh):
-    user = fake.user(USER, language_code="en")  # no English content yet: the default locale
+    user = fake.user(USER, language_code="fr")  # no French content: the default locale
     user.send("/language")
     (menu,) = await user.wait_for_messages(1)
     assert f"✓ {zh.msg('language_name')}" in menu.button_labels

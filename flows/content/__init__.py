@@ -14,6 +14,10 @@ a malformed file is such a problem, never a traceback.
     nodes.py     nodes*.yaml
     phrases.py   phrases.yaml (optional): what people type, per node, for the free-text matcher
     graph.py     references between nodes, reachability, dead ends
+    shapes.py    every file's keys, types and limits, declared once (readers and schema use them)
+    schema_json.py  content/schema.json generated from shapes.py, and a checker for it
+    check.py     ``python bot.py check``: the loader per locale, then parity, limits once filled
+                 in (fit.py), legal claims and their age, files the loader does not read
     drafts.py    templates/*.docx, drafts.yaml, reminders.yaml (drafts, filings, reminders)
 """
 

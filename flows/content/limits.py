@@ -62,6 +62,14 @@ class _HtmlCheck(HTMLParser):
         self.visible.append(data)
 
 
+def visible_text(text: str) -> str:
+    """What a person sees of a Telegram HTML text: tags dropped, entities decoded."""
+    parser = _HtmlCheck()
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.visible)
+
+
 def html_problems(text: str) -> tuple[list[str], int]:
     """Problems Telegram would reject, and the visible length it would count."""
     errors = []

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flows.content.limits import MAX_LABEL_WIDTH, MAX_ROW, MAX_STEPS, MAX_TITLE_WIDTH, html_problems
+from flows.content.limits import MAX_LABEL_WIDTH, MAX_ROW, MAX_STEPS, MAX_TITLE_WIDTH, label_width, visible_text
 from flows.content.model import Button, Checklist, LawFact, Node
 from flows.content.schema import Reader, kind
+from flows.content.shapes import BUTTON, NODE
 from flows.content.yamlines import LineList, LineMap, line_of
 
-MAX_SCREEN_TEXT = 600  # characters of a node's body, as Telegram counts them
+# A node's body must fit a phone screen: 600 Chinese characters, measured in cells like labels
+# (a Chinese character counts 2), so that a Latin-script locale gets the same room on screen
+# (about 1200 letters) rather than half a screen.
+MAX_SCREEN_TEXT = 600
+MAX_SCREEN_CELLS = 2 * MAX_SCREEN_TEXT
 MAX_SCREEN_BUTTONS = 8
-NODE_KEYS = ("title", "text", "step", "law", "checklist", "buttons", "nav", "phrases")
-BUTTON_KEYS = ("label", "go", "action")
+NODE_KEYS = NODE.keys  # declared in shapes.py, which also makes the JSON Schema
+BUTTON_KEYS = BUTTON.keys
 
 
 @dataclass(frozen=True)
@@ -133,16 +138,16 @@ def _check_screen(
     step: int | None,
     steps: int | None,
 ) -> None:
-    """What a phone shows must fit it: the body at most MAX_SCREEN_TEXT characters, and the
+    """What a phone shows must fit it: the body at most MAX_SCREEN_CELLS cells, and the
     node's buttons plus the ones the engine adds (checklist, law, the navigation row of up to
     three) at most MAX_SCREEN_BUTTONS."""
-    _, visible = html_problems(text)
-    if visible > MAX_SCREEN_TEXT:
+    cells = label_width(visible_text(text))
+    if cells > MAX_SCREEN_CELLS:
         r.fail(
             file,
             line_of(n, "text"),
-            f"{what} text is {visible} characters; a phone screen holds "
-            f"{MAX_SCREEN_TEXT}: split it into two nodes or add a 更多 button",
+            f"{what} text is {cells} cells; a phone screen holds {MAX_SCREEN_CELLS} "
+            f"({MAX_SCREEN_TEXT} Chinese characters, a Chinese character counting 2): split it into two nodes",
         )
     moves = (step is not None and step > 1) + (step is not None and step < (steps or 0))  # previous, next step
     added = bool(checklist) + bool(lawrefs) + ((1 + moves) if nav else 0)

@@ -13,10 +13,11 @@ from dataclasses import replace
 from flows.content.model import Vocabulary
 from flows.content.nodes import Nodes
 from flows.content.schema import Reader, kind
+from flows.content.shapes import PHRASES
 from flows.content.yamlines import LineList, line_of
 
 WORD_LISTS = ("greeting", "thanks", "filler")  # lists of words the matcher treats specially
-PHRASES_KEYS = ("phrases", *WORD_LISTS, "same")
+PHRASES_KEYS = PHRASES.keys  # declared in shapes.py, which also makes the JSON Schema
 
 
 def _word(w: object) -> bool:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from flows.content.limits import MAX_TEXT, html_problems, label_width
+from flows.content.shapes import ID_PATTERN, ITEM_ID_PATTERN
 from flows.content.yamlines import LineList, LineMap, YamlProblem, line_of, parse
 from flows.errors import Problem
 
-ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
-ITEM_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
+ID_RE = re.compile(ID_PATTERN)
+ITEM_ID_RE = re.compile(ITEM_ID_PATTERN)
 
 
 def kind(value: Any) -> str:
@@ -52,8 +53,9 @@ class Reader:
         # checklist items' ``ticked_by`` (file, line, value), checked once categories are read
         self.ticked_by_refs: list[tuple[str, int, str]] = []
 
-    def fail(self, file: str, line: int, message: str) -> None:
-        self.problems.append(Problem(file, line, message))
+    def fail(self, file: str, line: int, message: str, *, hint: str = "", warning: bool = False) -> None:
+        """Report ``message`` at ``line`` (a ``Line`` from the YAML also gives the column)."""
+        self.problems.append(Problem(file, int(line), message, getattr(line, "col", 0), hint, warning))
 
     @contextmanager
     def section(self, key: str) -> Iterator[None]:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, timedelta, timezone, tzinfo
 
+from flows.content import shapes
 from flows.content.limits import (
     MAX_LABEL_WIDTH,
     MAX_STEPS,
@@ -23,18 +24,20 @@ from flows.content.model import Category, Checklist, ChecklistItem, LawFact, Ste
 from flows.content.schema import Reader, kind
 from flows.content.yamlines import line_of
 
-ARTICLE_RE = re.compile(r"第\s*[0-9一二三四五六七八九十百千零〇]+\s*条")
-DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+# An article number, as Chinese (第25条) or English (Art. 25, Article 25) writes it.
+ARTICLE_RE = re.compile(r"第\s*[0-9一二三四五六七八九十百千零〇]+\s*条|\b(?:Article|Art\.)\s*\d+", re.IGNORECASE)
+DATE_RE = re.compile(shapes.DATE_PATTERN)
 OFFSET_RE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
-BOT_KEYS = ("locale", "name", "language_codes", "start", "timezone", "timezone_label")
-LAW_KEYS = ("text", "source", "as_of", "certainty", "plain")
-MAX_CHECKLIST_ITEMS = 7  # one button each, plus "back": 8 buttons, what a phone screen holds
+# The keys each entry may hold come from the declarations in shapes.py (which also make the JSON Schema).
+BOT_KEYS = shapes.BOT.keys
+LAW_KEYS = shapes.LAW_FACT.keys
+MAX_CHECKLIST_ITEMS = shapes.MAX_CHECKLIST_ITEMS
 TICKED_BY_TESTIMONY = "testimony"  # a checklist item ticked when the person saves a written account
-CHECKLIST_KEYS = ("title", "items")
-ITEM_KEYS = ("id", "text", "ticked_by")
-CATEGORY_KEYS = ("id", "label")
-CRISIS_KEYS = ("words", "except", "text")
-STEP_KEYS = ("n", "title", "short", "node")
+CHECKLIST_KEYS = shapes.CHECKLIST.keys
+ITEM_KEYS = shapes.ITEM.keys
+CATEGORY_KEYS = shapes.CATEGORY.keys
+CRISIS_KEYS = shapes.CRISIS_ENTRY.keys
+STEP_KEYS = shapes.STEP.keys
 
 
 @dataclass(frozen=True)

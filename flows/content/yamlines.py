@@ -13,11 +13,27 @@ from typing import Any
 import yaml
 
 
+class Line(int):
+    """A line number that also knows its column (1-based; 0 when unknown). It is an ``int``, so
+    every ``fail(file, line, ...)`` keeps working, and the report can still say ``file:line:col``."""
+
+    col: int = 0
+
+    def __new__(cls, line: int, col: int = 0) -> Line:
+        obj = super().__new__(cls, line)
+        obj.col = col
+        return obj
+
+
+def _at(mark: yaml.Mark) -> Line:
+    return Line(mark.line + 1, mark.column + 1)
+
+
 class LineMap(dict):  # type: ignore[type-arg]
     """A YAML mapping; ``line`` is where it starts, ``lines[key]`` where each key is written."""
 
     line: int = 0
-    lines: dict[Any, int]
+    lines: dict[Any, int]  # each a Line (with its column)
 
 
 class LineList(list):  # type: ignore[type-arg]
@@ -34,7 +50,7 @@ class LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> LineMap:
     loader.flatten_mapping(node)
     m = LineMap()
-    m.line = node.start_mark.line + 1
+    m.line = _at(node.start_mark)
     m.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
@@ -49,14 +65,14 @@ def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> LineMap:
                 None, None, f"duplicate key {key!r} (first at line {m.lines[key]})", key_node.start_mark
             )
         m[key] = loader.construct_object(value_node, deep=True)
-        m.lines[key] = key_node.start_mark.line + 1
+        m.lines[key] = _at(key_node.start_mark)
     return m
 
 
 def _construct_sequence(loader: LineLoader, node: yaml.SequenceNode) -> LineList:
     seq = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    seq.line = node.start_mark.line + 1
-    seq.lines = [child.start_mark.line + 1 for child in node.value]
+    seq.line = _at(node.start_mark)
+    seq.lines = [_at(child.start_mark) for child in node.value]
     return seq
 
 
@@ -76,9 +92,9 @@ def line_of(obj: Any, key: Any = None, default: int = 1) -> int:
 class YamlProblem(Exception):
     """A file could not be read as YAML; ``line`` and ``message`` say where and why."""
 
-    def __init__(self, line: int, message: str):
+    def __init__(self, line: int, message: str, column: int = 0):
         super().__init__(message)
-        self.line = line
+        self.line = Line(line, column)
         self.message = message
 
 
@@ -92,7 +108,10 @@ def parse(path: Path) -> Any:
         text = raw.decode("utf-8-sig")  # a BOM from Windows Notepad is harmless
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlProblem(line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlProblem(
+            line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", column
+        ) from None
     try:
         return yaml.load(text, Loader=LineLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -100,7 +119,9 @@ def parse(path: Path) -> Any:
         what = exc.problem or str(exc)
         if exc.context and exc.problem:
             what = f"{exc.problem} ({exc.context})"
-        raise YamlProblem((mark.line + 1) if mark else 1, f"not valid YAML: {what}") from None
+        raise YamlProblem(
+            (mark.line + 1) if mark else 1, f"not valid YAML: {what}", (mark.column + 1) if mark else 0
+        ) from None
     except yaml.YAMLError as exc:  # e.g. a control character the reader refuses
         mark = getattr(exc, "position", None)
         line = text[:mark].count("\n") + 1 if isinstance(mark, int) else 1

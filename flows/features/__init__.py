@@ -4,7 +4,7 @@ order listed here)."""
 from __future__ import annotations
 
 from flows.feature import Feature
-from flows.features import drafts, evidence, export, filings, language, listening, navigation, reminders
+from flows.features import admin, drafts, evidence, export, filings, handoff, language, listening, navigation, reminders
 
 FEATURES: tuple[Feature, ...] = (
     navigation.FEATURE,
@@ -12,6 +12,8 @@ FEATURES: tuple[Feature, ...] = (
     evidence.FEATURE,
     export.FEATURE,
     language.FEATURE,
+    handoff.FEATURE,  # only in the engine when the clinic has a staff chat (handlers/core.build_engine)
+    admin.FEATURE,
     drafts.FEATURE,
     filings.FEATURE,
     reminders.FEATURE,

@@ -56,9 +56,13 @@ async def delete(turn: Turn, answer: str) -> list[Reply]:
         return [Toast(""), Message(loc.msg("delete_cancelled")), render(turn.case, loc)]
     if answer != "ok":
         raise Stale(answer)
+    before: list[Reply] = []  # what other features must undo elsewhere first (a handoff withdrawn)
+    for feature in turn.engine.features:
+        if feature.on_delete:
+            before += await feature.on_delete(turn)
     ids = await turn.store.case_delete(turn.case)
     turn.case.deleted = True
-    return [Toast(""), Message(loc.msg("delete_done")), DeleteMessages(tuple(ids))]
+    return [Toast(""), *before, Message(loc.msg("delete_done")), DeleteMessages(tuple(ids))]
 
 
 def export_summary(

@@ -98,7 +98,8 @@ async def law(turn: Turn, node_id: str) -> list[Reply]:
 
 
 async def steps(turn: Turn) -> list[Reply]:
-    return [Toast(""), steps_screen(turn.loc)]
+    extra = tuple(f.steps_row(turn.loc) for f in turn.engine.features if f.steps_row)
+    return [Toast(""), steps_screen(turn.loc, extra)]
 
 
 async def action(turn: Turn, name: str) -> list[Reply]:

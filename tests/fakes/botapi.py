@@ -36,6 +36,9 @@ Telegram behaviour imitated (see each ``_api_*`` method in ``methods_*.py``):
 * getUpdates: long polling, offset confirmation (``is_confirmed``), negative
   offsets, ``allowed_updates`` memory, 409 Conflict for the older of two
   concurrent polls; deleteWebhook(drop_pending_updates) drops the queue.
+* webhooks: setWebhook (secret_token checked like Telegram) makes the fake POST each
+  pending update to the bot's own server on 127.0.0.1 with the secret header, in
+  order; a 2xx confirms it, anything else is retried; getUpdates then answers 409.
 * text: 1..4096 characters after entity parsing and whitespace trimming, raw
   text <= 32 KiB, captions <= 1024; HTML parsed by a port of tdlib's parser.
 * inline keyboards: button text required and non-empty, exactly one action,
@@ -80,7 +83,7 @@ Layout of the package (each module says why it exists):
 * ``message_content``  text/caption and reply_markup checks shared by every send and edit
 * ``records``          what the fake "cloud" stores; ``views``: the snapshots tests read
 * ``state``            server memory, chat lookup, update queue, event-driven waiting
-* ``methods_*``        the API methods by family (messages, files, chats, updates, bot)
+* ``methods_*``        the API methods by family (messages, files, chats, updates, webhook, bot)
 * ``observe``          what tests read: confirmations, request log, answers, fault injection
 * ``server``           ``FakeBotAPI``: lifecycle, users and groups, dispatch
 * ``users``            ``FakeChat`` / ``FakeUser`` / ``FakeGroup``

@@ -1,4 +1,4 @@
-"""How updates reach the bot: getUpdates long polling, and the webhook methods around it.
+"""How updates reach the bot by getUpdates long polling (webhooks: ``methods_webhook``).
 
 The offset a bot passes to getUpdates is Telegram's only confirmation that the bot
 received an update; ``FakeBotAPI.is_confirmed`` / ``wait_confirmed`` expose it to tests.
@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from tests.fakes.call import Call, RequestContext, api_method
-from tests.fakes.protocol import CONFLICT_GET_UPDATES, NOT_DEFAULT_UPDATES, ApiError, bad
+from tests.fakes.protocol import CONFLICT_GET_UPDATES, CONFLICT_WEBHOOK, NOT_DEFAULT_UPDATES, ApiError, bad
 from tests.fakes.state import ServerState
 
 
@@ -52,6 +52,8 @@ class UpdateMethods(ServerState):
                 raise bad("can't parse allowed_updates JSON array")
         deadline = time.monotonic() + timeout
         with self._cond:
+            if self._webhook is not None:
+                raise ApiError(409, CONFLICT_WEBHOOK)
             if allowed is not None:
                 self._allowed_updates = frozenset(allowed) if allowed else None
             old = self._active_poll
@@ -104,20 +106,3 @@ class UpdateMethods(ServerState):
         if dropped:
             self._notify()
         return copy.deepcopy(ready)
-
-    @api_method("deleteWebhook")
-    def _api_delete_webhook(self, call: Call) -> bool:
-        """No webhook is ever set; ``drop_pending_updates=true`` discards the queue like Telegram."""
-        with self._lock:
-            self.webhook_deletions += 1
-            if call.get_bool("drop_pending_updates"):
-                for update in self._updates:
-                    self._dropped.add(update["update_id"])
-                self._updates.clear()
-                self._notify()
-        return True
-
-    @api_method("getWebhookInfo")
-    def _api_get_webhook_info(self, call: Call) -> dict[str, Any]:
-        with self._lock:
-            return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}

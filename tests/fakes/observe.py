@@ -45,7 +45,8 @@ class Observations(ServerState):
     # ----------------------------------------------------------------------------- updates
 
     def is_confirmed(self, update_id: int) -> bool:
-        """True once getUpdates was called with an offset > update_id (Telegram's confirmation)."""
+        """True once getUpdates was called with an offset > update_id, or the bot's webhook
+        answered its POST with a 2xx (Telegram's confirmation either way)."""
         with self._lock:
             return update_id < self._confirmed_below
 

@@ -35,6 +35,9 @@ QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is in
 CONFLICT_GET_UPDATES = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
+CONFLICT_WEBHOOK = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 CHAT_ACTIONS = frozenset(
     {
         "typing",

@@ -23,6 +23,7 @@ from tests.fakes.methods_bot import BotMethods
 from tests.fakes.methods_chats import ChatMethods
 from tests.fakes.methods_messages import MessageMethods
 from tests.fakes.methods_updates import UpdateMethods
+from tests.fakes.methods_webhook import WebhookMethods
 from tests.fakes.observe import Observations
 from tests.fakes.protocol import ApiError, NotImplementedByFake
 from tests.fakes.records import ChatState, FileRecord
@@ -30,7 +31,7 @@ from tests.fakes.users import FakeChat, FakeGroup, FakeUser
 from tests.fakes.views import DownloadRecord, RecordedRequest, UploadedFile
 
 
-class FakeBotAPI(Observations, UpdateMethods, BotMethods, MessageMethods, ChatMethods):
+class FakeBotAPI(Observations, WebhookMethods, UpdateMethods, BotMethods, MessageMethods, ChatMethods):
     """A fake Telegram Bot API server (cloud or ``--local`` flavour) on 127.0.0.1.
 
     Parameters:
@@ -113,6 +114,9 @@ class FakeBotAPI(Observations, UpdateMethods, BotMethods, MessageMethods, ChatMe
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        webhook = self._webhook_thread
+        if webhook is not None:
+            webhook.join(timeout=5)
         self._httpd = None
         self._thread = None
         if self._tmpdir is not None:

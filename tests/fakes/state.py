@@ -98,6 +98,10 @@ class ServerState:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.downloads: list[DownloadRecord] = []
         self.webhook_deletions = 0
+        self._webhook: Any = None  # methods_webhook.Webhook while one is set
+        self._webhook_thread: threading.Thread | None = None
+        #: every POST of an update to the bot's webhook (methods_webhook.WebhookPost)
+        self.webhook_posts: list[Any] = []
 
     # ----------------------------------------------------------------------------- change and wait
 
