@@ -11,8 +11,8 @@ A feature (navigation, evidence, export and deletion, language, ...) is one modu
     steps_row  a row it adds to the list of steps (☰), which every step's navigation row opens
     on_delete  handler(turn) before the case is erased (/delete): what must go elsewhere first
     uploads    handler(turn, upload) for a file (one feature takes files)
-    status     lines it adds to /status (filings: what was filed where)
     messages   the content keys it formats, with their placeholders (``check`` verifies them)
+    exports    files it adds to /export's ZIP;  status  what it adds to /status
 
 The engine's core (flows/engine.py) only dispatches; adding a feature touches its module, its
 content file and its tests, and one line in ``flows/features/__init__.py``.
@@ -112,6 +112,6 @@ class Feature:
     free_text: Callable[[Turn, str], Awaitable[list[Reply]]] | None = None
     prepare: Callable[[Locale], Any] | None = None
     exports: Callable[[Turn], Awaitable[dict[str, bytes]]] | None = None
-    status: Callable[[Turn], Awaitable[list[str]]] | None = None
+    status: Callable[[Turn], Awaitable[str]] | None = None  # its line(s) in /status ("" for none)
     messages: Mapping[str, frozenset[str]] = field(default_factory=dict)
     plain_messages: frozenset[str] = frozenset()  # sent as plain text, not HTML

@@ -8,6 +8,7 @@ of the ``Event`` types and show the ``Reply`` values the engine returns; storage
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -186,11 +187,13 @@ class Export:
 
 @dataclass(frozen=True)
 class SendDocument:
-    """A file made for the person (a draft): sent as a document named ``name``. The bytes live
-    in memory only; the delivery writes them to storage's scratch folder to send and removes them."""
+    """A file made for the person (a draft), sent as a document named ``name``. ``make()`` gives
+    its bytes: delivery calls it in a worker thread after the update's transaction has committed
+    (a big case's drafts take a second; the write lock every chat shares is not held meanwhile),
+    writes them to storage's scratch folder only while sending, and removes them."""
 
     name: str
-    data: bytes = field(repr=False)
+    make: Callable[[], bytes] = field(repr=False)
     caption: str = ""
 
 
@@ -226,9 +229,7 @@ class StaffDelete:
     ids: tuple[int, ...]
 
 
-Reply = (
-    Message | Toast | SendOriginal | Export | DeleteMessages | ToStaff | ToStaffFile | StaffDelete | SendDocument
-)
+Reply = Message | Toast | SendOriginal | Export | DeleteMessages | ToStaff | ToStaffFile | StaffDelete | SendDocument
 
 
 class CaseStore(Protocol):

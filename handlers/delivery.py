@@ -150,10 +150,12 @@ async def _original(services: Services, case: Case, no: int, out: Output) -> int
 
 
 async def _document(services: Services, doc: SendDocument, out: Output) -> int | None:
-    """A file the engine made (a draft): on disk only inside storage's scratch folder, only while sent."""
+    """A file the engine made (a draft), made now off the loop and outside any transaction; on
+    disk only inside storage's scratch folder, only while it is sent."""
+    data = await asyncio.to_thread(doc.make)
     async with services.storage.scratch() as folder:
         path = folder / (Path(doc.name).name or "document")  # a name, never a path
-        await asyncio.to_thread(path.write_bytes, doc.data)
+        await asyncio.to_thread(path.write_bytes, data)
         return await out.send_file(path, doc.caption or None)
 
 

@@ -4,7 +4,7 @@ Operators use it to preview content; anyone can use it to try the bot without a 
 Buttons are numbered: type the number. Commands work as on Telegram (/start, /status, ...).
 Terminal-only lines start with a colon: ``:file PATH [caption]`` (also ``:photo``, ``:voice``,
 ``:audio``, ``:video``) sends a file as evidence; ``:q`` quits. Files the bot hands back
-(originals, the export ZIP, drafts) are written to ./shouhu-out/ (readable by this user only), and
+(originals, the export ZIP) are written to ./shouhu-out/ (readable by this user only), and
 /delete removes them too. Nothing here imports python-telegram-bot.
 """
 
@@ -102,8 +102,7 @@ class Terminal:
         return [
             p.name
             for p in self.out_dir.iterdir()
-            if p.is_file()
-            and (p.name.startswith("shouhu_evidence_") or re.match(r"E-\d{3,}_", p.name) or p.suffix == ".docx")
+            if p.is_file() and (p.name.startswith("shouhu_evidence_") or re.match(r"E-\d{3,}_", p.name))
         ]
 
     def say(self, text: str = "") -> None:

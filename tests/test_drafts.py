@@ -153,6 +153,12 @@ async def test_four_drafts_hold_the_facts_counts_hashes_and_blanks(bot, fake, da
     assert not [p for p in data_dir.rglob("*") if p.suffix == ".docx"]
     assert not any((data_dir / "tmp").iterdir())
 
+    # /stats counts drafts by a record per draft made (which, how often), never by their text
+    async with bot.services.storage.transaction() as tx:
+        case = await tx.case(CaseKey(USER), "zh-CN", "welcome")
+        made = {b["draft"]: b["times"] for _, b in await tx.record_list(case, "draft")}
+    assert made == {"complaint": 1, "police": 1, "lawsuit": 1, "evidence": 1}
+
     # the person corrects a fact; the next run says the new one
     await add_record(bot, **{FACTS: [facts(app="新名字贷-marker").to_body()]})
     docs, _ = await drafts_of(user, summary, "🔄 重新生成")

@@ -1,6 +1,7 @@
-"""Build the four zh-CN draft templates (content/zh-CN/templates/*.docx) from scratch.
+"""Build the draft templates (content/<locale>/templates/*.docx) from scratch.
 
-    python tools/build_templates.py [OUT_DIR]     # default: content/zh-CN/templates
+    python tools/build_templates.py                 # every locale below, into content/<locale>/templates
+    python tools/build_templates.py zh-CN [OUT_DIR]
 
 The committed .docx files are content: a clinic's lawyer edits them in Word or WPS afterwards,
 and ``python bot.py check`` verifies every placeholder. This script exists so the originals can
@@ -9,489 +10,44 @@ be regenerated (and reviewed as text in a diff): running it overwrites any edits
 Placeholders are docxtpl's: ``{{ facts.app }}``, a paragraph loop ``{%p for ... %}``, a table
 row loop ``{%tr for ... %}``; the names are listed in documents/context.py and in
 content/zh-CN/templates/README.md.
-
-Legal citations used below (all marked verified in shared/LEGAL_FACTS.md and in law.yaml, as_of
-2026-11-01): 民法典 第1032、1033、1034、1183条; 个人信息保护法 第10条; 刑法 第253条之一、第293条之一.
-Reported facts (治安管理处罚法, GB/T 45251—2025, 互金协会自律公约, 个人信息保护法's presumption of
-fault) are worded softly (据报道 / 一般认为) and without article numbers, as law.yaml does.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
-
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "content" / "zh-CN" / "templates"
-SONG, HEI, MONO = "宋体", "黑体", "Courier New"
-B = "{{ doc.blank }}"  # a blank to fill in by hand
+if str(ROOT) not in sys.path:  # run as a script: the project's packages are importable
+    sys.path.insert(0, str(ROOT))
+
+from docx.document import Document as DocxDocument  # noqa: E402
+
+from tools import templates_en, templates_zh  # noqa: E402
+
+LOCALES: dict[str, dict[str, Callable[[], DocxDocument]]] = {
+    "zh-CN": templates_zh.BUILDERS,
+    "en": templates_en.BUILDERS,
+}
 
 
-def _fonts(rpr_owner, latin: str, east_asian: str) -> None:
-    """Set Latin and East Asian fonts on a style or run (python-docx's font.name sets only Latin)."""
-    rpr = rpr_owner.get_or_add_rPr()
-    fonts = rpr.get_or_add_rFonts()
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        if fonts.get(qn(attr)) is not None:
-            del fonts.attrib[qn(attr)]
-    fonts.set(qn("w:ascii"), latin)
-    fonts.set(qn("w:hAnsi"), latin)
-    fonts.set(qn("w:cs"), latin)
-    fonts.set(qn("w:eastAsia"), east_asian)
-
-
-def _defaults(doc) -> None:
-    defaults = doc.styles.element.find(qn("w:docDefaults"))
-    rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
-    fonts = rpr.find(qn("w:rFonts"))
-    for attr in list(fonts.attrib):
-        del fonts.attrib[attr]
-    for attr, value in (("w:ascii", "Times New Roman"), ("w:hAnsi", "Times New Roman"), ("w:cs", "Times New Roman")):
-        fonts.set(qn(attr), value)
-    fonts.set(qn("w:eastAsia"), SONG)
-    rpr.find(qn("w:sz")).set(qn("w:val"), "24")
-    rpr.find(qn("w:szCs")).set(qn("w:val"), "24")
-    lang = rpr.find(qn("w:lang"))
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
-    spacing = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}/{qn('w:spacing')}")
-    spacing.set(qn("w:after"), "60")
-    spacing.set(qn("w:line"), "360")  # 1.5 lines
-
-
-def _paragraph_style(doc, name: str, *, east_asian: str, size: float, bold=False, center=False, color=None):
-    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-    style.base_style = doc.styles["Normal"]
-    style.quick_style = True
-    _fonts(style.element, "Times New Roman", east_asian)
-    style.font.size = Pt(size)
-    style.font.bold = bold
-    if color:
-        style.font.color.rgb = RGBColor(*color)
-    if center:
-        style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    return style
-
-
-def new_document(*, landscape: bool = False):
-    doc = Document()
-    _defaults(doc)
-    section = doc.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    if landscape:
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_height, section.page_width = section.page_width, section.page_height
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(2.0))
-    _paragraph_style(doc, "文书标题", east_asian=HEI, size=18, bold=True, center=True)
-    _paragraph_style(doc, "文书副标题", east_asian=SONG, size=12, center=True)
-    _paragraph_style(doc, "小节标题", east_asian=HEI, size=14, bold=True)
-    _paragraph_style(doc, "表格文字", east_asian=SONG, size=10)
-    _paragraph_style(doc, "使用说明", east_asian=SONG, size=9, color=(0x55, 0x55, 0x55))
-    mono = doc.styles.add_style("数字指纹", WD_STYLE_TYPE.CHARACTER)
-    _fonts(mono.element, MONO, SONG)
-    mono.font.size = Pt(7.5)
-    footer = section.footer.paragraphs[0]
-    footer.text = "{{ doc.title }}（草稿）· 生成日期：{{ doc.made_on }}"
-    footer.style = doc.styles["使用说明"]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    return doc
-
-
-def p(doc, text: str = "", style: str | None = None, *, bold_lead: str = ""):
-    par = doc.add_paragraph(style=style)
-    if bold_lead:
-        par.add_run(bold_lead).bold = True
-    if text:
-        par.add_run(text)
-    return par
-
-
-def _cell_text(cell, text: str, *, bold=False, mono=False) -> None:
-    par = cell.paragraphs[0]
-    par.style = cell.part.document.styles["表格文字"]
-    par.paragraph_format.line_spacing = 1.0
-    run = par.add_run(text)
-    run.bold = bold
-    if mono:
-        run.style = cell.part.document.styles["数字指纹"]
-
-
-def _widths(table, widths: list[float]) -> None:
-    table.autofit = False
-    grid = table._tbl.tblGrid
-    for col, w in zip(grid.findall(qn("w:gridCol")), widths):
-        col.set(qn("w:w"), str(int(Cm(w).twips)))
-    for row in table.rows:
-        for cell, w in zip(row.cells, widths):
-            cell.width = Cm(w)
-
-
-def _repeat_header(row) -> None:
-    trpr = row._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    trpr.append(header)
-
-
-def loop_table(doc, headers: list[str], loop: str, cells: list[str], widths: list[float], mono: int | None = None):
-    """A table with a header row and one row repeated ``loop`` (``{%tr for ... %}``)."""
-    table = doc.add_table(rows=4, cols=len(headers))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, headers):
-        _cell_text(cell, text, bold=True)
-    _repeat_header(table.rows[0])
-    _cell_text(table.rows[1].cells[0], "{%tr " + loop + " %}")
-    for i, (cell, text) in enumerate(zip(table.rows[2].cells, cells)):
-        _cell_text(cell, text, mono=i == mono)
-    _cell_text(table.rows[3].cells[0], "{%tr endfor %}")
-    _widths(table, widths)
-    return table
-
-
-def element_table(doc, rows: list[tuple[str, str]], widths=(4.0, 13.0)):
-    """要素式: one row per element, its name on the left, what to say on the right."""
-    table = doc.add_table(rows=len(rows), cols=2)
-    table.style = doc.styles["Table Grid"]
-    for row, (name, text) in zip(table.rows, rows):
-        _cell_text(row.cells[0], name, bold=True)
-        _cell_text(row.cells[1], text)
-    _widths(table, list(widths))
-    return table
-
-
-def incident_table(doc) -> None:
-    loop_table(
-        doc,
-        ["序号", "时间", "被联系的人", "方式", "对方号码", "经过", "证据"],
-        "for i in incidents",
-        [
-            "{{ i.no }}",
-            "{{ i.time }}{% if i.night %}（夜间）{% endif %}",
-            "{{ i.relation }}",
-            "{{ i.channel }}",
-            "{{ i.collector }}",
-            "{{ i.note }}",
-            "{{ i.evidence }}",
-        ],
-        [1.0, 3.2, 2.2, 1.8, 2.8, 4.0, 2.0],
-    )
-
-
-def evidence_table(doc) -> None:
-    loop_table(
-        doc,
-        ["序号", "证据名称", "证明内容", "数字指纹（SHA-256）", "收到时间"],
-        "for e in evidence.rows",
-        ["{{ e.no }}", "{{ e.name }}", "{{ e.proves }}", "{{ e.sha256 }}", "{{ e.time }}"],
-        [1.0, 4.2, 4.3, 4.7, 2.8],
-        mono=3,
-    )
-
-
-LOG_SENTENCE = (
-    "{% if log.total %}自{{ log.first }}至{{ log.last }}，催收人员共联系本人及本人的亲友、同事等{{ log.total }}次，"
-    "分布在{{ log.days }}天里，其中{{ log.night }}次在夜间22:00至次日8:00。被联系的人："
-    "{% for r in log.by_relation %}{{ r.name }}{{ r.count }}次{% if not loop.last %}、{% endif %}{% endfor %}；"
-    "方式：{% for c in log.by_channel %}{{ c.name }}{{ c.count }}次{% if not loop.last %}、{% endif %}{% endfor %}；"
-    "对方使用的号码：{{ log.collectors }}。{% else %}催收人员联系本人及亲友的时间、次数和方式：" + B + "。{% endif %}"
-)
-LOAN_SENTENCE = (
-    "本人于{{ facts.received_on }}通过“{{ facts.app }}”借款，合同金额{{ facts.contract_amount }}元，"
-    "实际到手{{ facts.received_amount }}元，已还{{ facts.paid_so_far }}元，自{{ facts.overdue_since }}起逾期。"
-)
-
-
-def closing(doc, signer: str) -> None:
-    p(doc)
-    p(doc, f"{signer}（签名）：" + B + "　　　　日期：" + B + "年" + B + "月" + B + "日")
-    p(doc)
-    p(doc, "使用说明（递交前请删除本段）", "使用说明", bold_lead="")
-    p(doc, "{{ doc.disclaimer }}", "使用说明")
-    p(
-        doc,
-        "本草稿生成于{{ doc.made_on }}。带“{{ doc.blank }}”的地方是机器人不知道的内容，请手写补全或删去。",
-        "使用说明",
-    )
-
-
-# ----------------------------------------------------------------------------- the four drafts
-
-
-def complaint() -> DocxDocument:
-    doc = new_document()
-    p(doc, "投诉材料", "文书标题")
-    p(doc, "（草稿）", "文书副标题")
-    p(doc, "致：" + B + "（例如：国家金融监督管理总局12378热线、所在地地方金融管理局、中国互联网金融协会举报平台）")
-    p(doc, "一、投诉人", "小节标题")
-    p(doc, "姓名：{{ person.name }}　　所在城市：{{ person.city }}")
-    p(doc, "身份证号：" + B + "　　联系电话：" + B)
-    p(doc, "二、被投诉人", "小节标题")
-    p(doc, "借款平台（App）：{{ facts.app }}")
-    p(doc, "放款机构（借款合同上的出借人）：{{ facts.lender }}")
-    p(doc, "催收机构：{{ facts.collector_company }}")
-    p(doc, "催收人员使用的号码：{{ log.collectors }}")
-    p(doc, "三、投诉事项", "小节标题")
-    p(
-        doc,
-        "被投诉人或其委托的催收人员，使用本人手机通讯录里的联系人信息，向与借款无关的亲友、同事催收，反复骚扰本人和他们的生活。",
-    )
-    p(doc, "四、事实经过", "小节标题")
-    p(doc, LOAN_SENTENCE)
-    p(doc, LOG_SENTENCE)
-    p(
-        doc,
-        "本人从未同意对方用通讯录里的联系人信息催收，被联系的亲友、同事也没有同意。逐次记录见附件一，证据见附件二（共{{ evidence.count }}件，每件附数字指纹）。",
-    )
-    p(doc, "五、投诉依据", "小节标题")
-    p(
-        doc,
-        "1. 《民法典》第1033条：未经本人明确同意，任何组织或个人不得用电话、短信、即时通讯工具等方式侵扰他人的私人生活安宁。",
-    )
-    p(doc, "2. 《民法典》第1034条：自然人的个人信息受法律保护，电话号码属于个人信息。")
-    p(doc, "3. 《个人信息保护法》第10条：任何组织和个人不得非法收集、使用、提供或公开他人的个人信息。")
-    p(
-        doc,
-        "4. 据报道，国家标准GB/T 45251—2025《互联网金融 个人网络消费信贷 贷后催收风控指引》要求原则上只向借款人本人催收、"
-        "22:00至次日8:00不催收；中国互联网金融协会《互联网金融逾期债务催收自律公约（试行）》要求会员机构不得骚扰与债务无关的第三人。",
-    )
-    p(doc, "六、投诉请求", "小节标题")
-    p(doc, "1. 责令被投诉人及其委托的催收机构立即停止联系、骚扰本人的亲友和同事；")
-    p(doc, "2. 责令其删除收集、使用的本人通讯录等个人信息，并说明这些信息从哪里来、给过谁；")
-    p(doc, "3. 对上述催收行为依法调查处理；")
-    p(doc, "4. 将处理结果告知本人。")
-    p(doc, "{%p if filings.complaints %}")
-    p(doc, "七、此前的投诉", "小节标题")
-    p(doc, "{%p for c in filings.complaints %}")
-    p(doc, "{{ c.date }}向{{ c.channel }}投诉，受理编号：{{ c.reference }}。")
-    p(doc, "{%p endfor %}")
-    p(doc, "{%p endif %}")
-    closing(doc, "投诉人")
-    p(doc, "附件一：催收骚扰记录（共{{ log.total }}次，夜间{{ log.night }}次）", "小节标题")
-    incident_table(doc)
-    p(doc, "附件二：证据清单（共{{ evidence.count }}件）", "小节标题")
-    evidence_table(doc)
-    return doc
-
-
-def police() -> DocxDocument:
-    doc = new_document()
-    p(doc, "报案材料", "文书标题")
-    p(doc, "（草稿）", "文书副标题")
-    p(doc, "致：{{ filings.station }}")
-    p(doc, "一、报案人", "小节标题")
-    p(doc, "姓名：{{ person.name }}　　身份证号：" + B + "　　联系电话：" + B)
-    p(doc, "住址：{{ person.city }}" + B)
-    p(doc, "二、被报案人", "小节标题")
-    p(doc, "催收机构：{{ facts.collector_company }}及其催收人员，使用的号码：{{ log.collectors }}")
-    p(doc, "借款平台（App）：{{ facts.app }}；放款机构：{{ facts.lender }}")
-    p(doc, "三、报案事由", "小节标题")
-    p(
-        doc,
-        "催收人员获取并使用本人手机通讯录中亲友、同事的个人信息，以电话、短信等方式反复骚扰本人和他们（俗称“爆通讯录”）。",
-    )
-    p(doc, "四、事实经过", "小节标题")
-    p(doc, LOAN_SENTENCE)
-    p(doc, LOG_SENTENCE)
-    p(doc, "逐次记录见下表，证据见第七部分。")
-    incident_table(doc)
-    p(doc, "五、报案人认为", "小节标题")
-    p(
-        doc,
-        "1. 对方获取、使用本人通讯录中众多联系人的电话号码，可能涉嫌《刑法》第253条之一规定的侵犯公民个人信息罪"
-        "（出售、提供或者非法获取公民个人信息，情节严重的构成犯罪）。",
-    )
-    p(doc, "2. 据报道，依照《治安管理处罚法》，多次发送侮辱、恐吓或其他信息，干扰他人正常生活的，可以处拘留或罚款。")
-    p(
-        doc,
-        "3. 如所催收的是高利放贷等产生的非法债务，以恐吓、跟踪、骚扰等方法催收、情节严重的，"
-        "可能涉嫌《刑法》第293条之一规定的催收非法债务罪。",
-    )
-    p(doc, "六、请求", "小节标题")
-    p(doc, "1. 依法接受本人的报案，并出具接报案回执；")
-    p(doc, "2. 依法调查处理，制止对本人和亲友的骚扰；")
-    p(doc, "3. 依法追究相关人员的法律责任。")
-    p(doc, "七、证据（共{{ evidence.count }}件）", "小节标题")
-    evidence_table(doc)
-    p(doc, "{%p if filings.complaints %}")
-    p(doc, "八、已经做过的投诉", "小节标题")
-    p(doc, "{%p for c in filings.complaints %}")
-    p(doc, "{{ c.date }}向{{ c.channel }}投诉，受理编号：{{ c.reference }}。")
-    p(doc, "{%p endfor %}")
-    p(doc, "{%p endif %}")
-    closing(doc, "报案人")
-    return doc
-
-
-def lawsuit() -> DocxDocument:
-    doc = new_document()
-    p(doc, "民事起诉状", "文书标题")
-    p(doc, "（草稿 · 隐私权、个人信息保护纠纷 · 参照要素式起诉状的格式）", "文书副标题")
-    p(doc, "说明：本表按要素逐项填写；带“{{ doc.blank }}”的地方请补全，不适用的写“无”。", "使用说明")
-    p(doc, "当事人信息", "小节标题")
-    element_table(
-        doc,
-        [
-            (
-                "原告",
-                "姓名：{{ person.name }}　性别："
-                + B
-                + "　出生日期："
-                + B
-                + "　民族："
-                + B
-                + "　身份证号："
-                + B
-                + "　住所：{{ person.city }}"
-                + B
-                + "　联系电话："
-                + B,
-            ),
-            (
-                "被告一（放款机构）",
-                "名称：{{ facts.lender }}　住所：" + B + "　法定代表人：" + B + "　统一社会信用代码：" + B,
-            ),
-            (
-                "被告二（催收机构）",
-                "名称：{{ facts.collector_company }}　住所：" + B + "　法定代表人：" + B + "　统一社会信用代码：" + B,
-            ),
-            ("借款平台", "“{{ facts.app }}”，运营者：" + B),
-            ("委托诉讼代理人", "有□　无□　姓名：" + B),
-        ],
-    )
-    p(doc, "诉讼请求和依据", "小节标题")
-    element_table(
-        doc,
-        [
-            ("1. 停止侵害", "判令被告立即停止以电话、短信、即时通讯工具等方式联系、骚扰原告及原告的亲友、同事"),
-            ("2. 删除信息", "判令被告删除其收集、保存的原告手机通讯录等个人信息"),
-            ("3. 赔礼道歉", "判令被告向原告书面赔礼道歉"),
-            (
-                "4. 赔偿损失",
-                "判令被告赔偿精神损害抚慰金"
-                + B
-                + "元、经济损失"
-                + B
-                + "元（如误工费、通讯费、交通费），合计"
-                + B
-                + "元",
-            ),
-            ("5. 诉讼费用", "本案诉讼费用由被告负担"),
-            ("标的总额", B + "元"),
-            ("请求依据", "《民法典》第1032条、第1033条、第1034条、第1183条；《个人信息保护法》第10条"),
-        ],
-    )
-    p(doc, "约定管辖和诉讼保全", "小节标题")
-    element_table(
-        doc,
-        [
-            ("有无仲裁、法院管辖约定", "有□　无□　" + B),
-            ("是否已申请诉前保全", "是□　否□"),
-        ],
-    )
-    p(doc, "事实和理由", "小节标题")
-    element_table(
-        doc,
-        [
-            ("1. 借款情况", LOAN_SENTENCE.replace("本人", "原告")),
-            (
-                "2. 被告取得通讯录的经过",
-                "原告使用“{{ facts.app }}”时" + B + "（请写明：是否被要求授权读取通讯录，何时发现亲友被联系）。",
-            ),
-            ("3. 侵害行为", LOG_SENTENCE.replace("本人", "原告") + "逐次记录见附件一。"),
-            ("4. 损害后果", B + "（例如：亲友、同事知道了欠款，关系受损；被单位约谈；失眠、就医。请附证明。）"),
-            (
-                "5. 被告的过错",
-                "被告未经原告及其亲友同意，收集、使用通讯录中的个人信息催收，侵扰原告的私人生活安宁。"
-                "一般认为，依照《个人信息保护法》，处理个人信息侵害个人权益造成损害、处理者不能证明自己没有过错的，应当承担侵权责任。",
-            ),
-            (
-                "6. 其他需要说明的情况",
-                "{% for c in filings.complaints %}{{ c.date }}已向{{ c.channel }}投诉（受理编号：{{ c.reference }}）；{% endfor %}"
-                "{% for r in filings.police %}{{ r.date }}已向{{ r.station }}报案（接报案回执：{{ r.receipt }}）；{% endfor %}"
-                "{% if not filings.complaints and not filings.police %}无{% endif %}",
-            ),
-            ("7. 证据", "共{{ evidence.count }}件，见附件二《证据清单》，每件附数字指纹（SHA-256）。"),
-        ],
-    )
-    p(doc)
-    p(doc, "此致")
-    p(doc, "{% if filings.court_known %}{{ filings.court }}{% else %}" + B + "人民法院{% endif %}")
-    closing(doc, "起诉人")
-    p(doc, "附件一：催收骚扰记录（共{{ log.total }}次，夜间{{ log.night }}次）", "小节标题")
-    incident_table(doc)
-    p(doc, "附件二：证据清单（共{{ evidence.count }}件）", "小节标题")
-    evidence_table(doc)
-    return doc
-
-
-def evidence() -> DocxDocument:
-    doc = new_document(landscape=True)
-    p(doc, "证据目录", "文书标题")
-    p(doc, "（草稿）", "文书副标题")
-    p(
-        doc,
-        "提交人：{{ person.name }}　　证据共{{ evidence.count }}件　　催收骚扰记录：共{{ log.total }}次，夜间{{ log.night }}次，分布在{{ log.days }}天",
-    )
-    p(
-        doc,
-        "说明：每件证据的“数字指纹”是它保存时计算的SHA-256值，文件改动哪怕一个字节，指纹就完全不同，"
-        "可以用来核对文件在保存后没有被改过；它不能单独证明文件的来源，必要时可以办理公证或可信时间戳存证。",
-        "使用说明",
-    )
-    widths = [1.2, 5.4, 2.8, 5.0, 7.8, 3.5]
-    table = doc.add_table(rows=7, cols=6)
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, ["序号", "证据名称", "来源", "证明内容", "数字指纹（SHA-256）", "时间"]):
-        _cell_text(cell, text, bold=True)
-    _repeat_header(table.rows[0])
-    _cell_text(table.rows[1].cells[0], "{%tr for g in evidence.groups %}")
-    group = table.rows[2].cells[0].merge(table.rows[2].cells[-1])
-    _cell_text(group, "{{ g.title }}（{{ g.count }}件）　证明：{{ g.proves }}", bold=True)
-    _cell_text(table.rows[3].cells[0], "{%tr for e in g.rows %}")
-    for i, (cell, text) in enumerate(
-        zip(
-            table.rows[4].cells,
-            ["{{ e.no }}", "{{ e.name }}", "{{ e.source }}", "{{ e.proves }}", "{{ e.sha256 }}", "{{ e.time }}"],
-        )
-    ):
-        _cell_text(cell, text, mono=i == 4)
-    _cell_text(table.rows[5].cells[0], "{%tr endfor %}")
-    _cell_text(table.rows[6].cells[0], "{%tr endfor %}")
-    _widths(table, widths)
-    p(doc)
-    p(doc, "提交人（签名）：" + B + "　　　　日期：" + B + "年" + B + "月" + B + "日")
-    p(doc)
-    p(doc, "使用说明（递交前请删除本段）", "使用说明")
-    p(doc, "{{ doc.disclaimer }}", "使用说明")
-    p(doc, "本目录生成于{{ doc.made_on }}。带“{{ doc.blank }}”的地方请手写补全。", "使用说明")
-    return doc
-
-
-BUILDERS = {"complaint": complaint, "police": police, "lawsuit": lawsuit, "evidence": evidence}
-
-
-def main(argv: list[str]) -> int:
-    out = Path(argv[0]) if argv else OUT
+def build(locale: str, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for name, build in BUILDERS.items():
-        doc = build()
+    for name, make in LOCALES[locale].items():
+        doc = make()
         doc.core_properties.author = "守护 Shouhu"
         doc.core_properties.title = name
         doc.save(str(out / f"{name}.docx"))
         print(f"wrote {out / name}.docx")
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        build(argv[0], Path(argv[1]) if len(argv) > 1 else ROOT / "content" / argv[0] / "templates")
+        return 0
+    for locale in LOCALES:
+        build(locale, ROOT / "content" / locale / "templates")
     return 0
 
 

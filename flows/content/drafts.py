@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from flows.content.model import Category
 from flows.content.schema import Reader
 from flows.content.sections import ARTICLE_RE, DATE_RE
+from flows.content.shapes import PROVES, REMINDER
 from flows.content.yamlines import line_of
 from flows.filing import REMINDER_RULES
 
 TEMPLATE_FOLDER = "templates"
 DRAFT_IDS = ("complaint", "police", "lawsuit", "evidence")  # documents.context.DRAFTS (kept light: no docx import)
-REMINDER_KEYS = ("after_days", "source", "as_of", "certainty")
+REMINDER_KEYS = REMINDER.keys
 MAX_DELAY_DAYS = 365
 
 
@@ -80,7 +81,7 @@ def read_proves(r: Reader, categories: tuple[Category, ...]) -> dict[str, str]:
         section = r.mapping(file, data, "drafts", "a mapping with 'proves'")
         if section is None:
             continue
-        r.keys(file, section, ("proves",), "drafts")
+        r.keys(file, section, PROVES.keys, "drafts")
         table = r.mapping(file, section, "proves", "a mapping of evidence category id -> what it proves")
         for cid in table or {}:
             line = line_of(table, cid)

@@ -6,8 +6,11 @@ short summary, made again whenever asked (so an edited fact shows up), and put i
 A draft is never stored: it is made in memory from the sealed record each time, and the
 delivery writes it only to storage's scratch folder while sending it.
 
-Rendering is CPU work (docxtpl + lxml): it runs in a worker thread so the event loop stays free
-(benchmarks/drafts.py measures it for 500 evidence items and 300 incidents).
+Rendering is CPU work (docxtpl + lxml; benchmarks/drafts.py measures it for 500 evidence items
+and 300 incidents): the handler only reads the case record and returns ``SendDocument`` replies
+whose ``make()`` the delivery calls in a worker thread after the update's transaction, so neither
+the event loop nor the database's single writer waits for it. The export's copy is made inside
+the export's transaction (the ``exports`` hook returns bytes), also in a worker thread.
 
 Callback data:
     dg|<id>   make draft <id> (complaint, police, lawsuit, evidence) or ``all``
@@ -18,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 
-from documents import DRAFTS, DraftData, TemplateProblem, Words, render_drafts
+from documents import DRAFTS, DraftData, TemplateProblem, Words, build_context, for_draft, render, render_drafts
 from documents.context import FACT_FIELDS, facts_context, log_context
 from flows.content import Locale
 from flows.feature import Feature, Id, Route, Stale, Turn, messages
@@ -32,6 +37,9 @@ from flows.screens import continue_row, local_tz
 log = logging.getLogger(__name__)
 
 ALL = "all"
+DRAFT = (
+    "draft"  # one record per draft made for the case: which, how often, when last (never its text); /stats counts them
+)
 KINDS = ("photo", "document", "voice", "audio", "video", "video_note", "testimony")  # evidence kinds (their 来源)
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -86,15 +94,21 @@ def file_name(loc: Locale, draft: str, data: DraftData) -> str:
     return _UNSAFE.sub("_", name).strip() or f"{draft}.docx"
 
 
-async def make(turn: Turn, which: tuple[str, ...]) -> tuple[DraftData, dict[str, bytes]]:
-    """Render ``which`` drafts for this case (in a worker thread): draft id -> .docx bytes."""
-    loc = turn.loc
+def renderer(turn: Turn, data: DraftData, draft: str) -> Callable[[], bytes]:
+    """What makes one draft's bytes later (after the transaction, in a worker thread): the
+    template as loaded and checked, and a snapshot of the case record taken now."""
+    template = turn.loc.drafts.templates[draft] if turn.loc.drafts else b""
+    w: Words = turn.prepared("drafts")
+    return partial(_render_one, template, data, w, draft)
+
+
+def _render_one(template: bytes, data: DraftData, w: Words, draft: str) -> bytes:
+    return render(template, for_draft(build_context(data, w), draft, w))
+
+
+def available(loc: Locale, which: tuple[str, ...]) -> tuple[str, ...]:
     templates = loc.drafts.templates if loc.drafts else {}
-    chosen = {d: templates[d] for d in which if d in templates}
-    data = await gather(turn)
-    if not chosen:
-        return data, {}
-    return data, await asyncio.to_thread(render_drafts, chosen, data, turn.prepared("drafts"))
+    return tuple(d for d in which if d in templates)
 
 
 def menu(loc: Locale) -> Keyboard:
@@ -136,24 +150,25 @@ async def intro(turn: Turn) -> list[Reply]:
 
 
 async def generate(turn: Turn, which: str) -> list[Reply]:
+    """The drafts asked for, as files, and a summary. Only the case record is read here (inside
+    the transaction); the documents are made by the delivery, after it."""
     loc = turn.loc
     if which != ALL and which not in DRAFTS:
         raise Stale(which)
-    chosen = DRAFTS if which == ALL else (which,)
-    try:
-        data, made = await make(turn, chosen)
-    except TemplateProblem:
-        log.exception("a draft template failed to render although check passed")
-        return [Toast(""), Message(loc.msg("drafts_failed"), continue_row(loc))]
-    if not made:
+    chosen = available(loc, DRAFTS if which == ALL else (which,))
+    if not chosen:
         return [Toast(""), Message(loc.msg("drafts_unavailable"), continue_row(loc))]
+    data = await gather(turn)
+    await note_made(turn, chosen, data)
     replies: list[Reply] = [Toast("")]
-    for draft, body in made.items():
-        replies.append(SendDocument(file_name(loc, draft, data), body, loc.msg(f"draft_caption_{draft}")))
+    for draft in chosen:
+        replies.append(
+            SendDocument(file_name(loc, draft, data), renderer(turn, data, draft), loc.msg(f"draft_caption_{draft}"))
+        )
     c = counts(turn, data)
     summary = loc.msg(
         "drafts_summary",
-        count=len(made),
+        count=len(chosen),
         incidents=c["incidents"],
         night=c["night"],
         evidence=c["evidence"],
@@ -164,15 +179,38 @@ async def generate(turn: Turn, which: str) -> list[Reply]:
     return replies
 
 
+async def note_made(turn: Turn, drafts: tuple[str, ...], data: DraftData) -> None:
+    """Remember that these drafts were handed over (for /stats: a number, nothing of the text)."""
+    known = {body.get("draft"): (rid, body) for rid, body in await turn.store.record_list(turn.case, DRAFT)}
+    for draft in drafts:
+        rid, old = known.get(draft, (None, {}))
+        times = old.get("times")
+        body = {
+            "draft": draft,
+            "times": (times if isinstance(times, int) else 0) + 1,
+            "last": data.made_at.date().isoformat(),
+        }
+        if rid is None:
+            await turn.store.record_add(turn.case, DRAFT, body)
+        else:
+            await turn.store.record_put(turn.case, DRAFT, rid, body)
+
+
 async def menu_pressed(turn: Turn) -> list[Reply]:
     return [Toast(""), *await intro(turn)]
 
 
 async def export_files(turn: Turn) -> dict[str, bytes]:
-    """All four drafts, made now, in the export's drafts folder."""
+    """All four drafts, made now, in the export's drafts folder (rendered in a worker thread)."""
     loc = turn.loc
+    chosen = available(loc, DRAFTS)
+    if not chosen:
+        return {}
+    data = await gather(turn)
     try:
-        data, made = await make(turn, DRAFTS)
+        made = await asyncio.to_thread(
+            render_drafts, {d: loc.drafts.templates[d] for d in chosen if loc.drafts}, data, turn.prepared("drafts")
+        )
     except TemplateProblem:
         log.exception("a draft template failed to render for the export; the export goes without drafts")
         return {}
@@ -190,7 +228,6 @@ FEATURE = Feature(
         {
             "drafts_intro": "facts_known facts_total incidents night evidence",
             "drafts_summary": "count incidents night evidence blanks",
-            "drafts_failed": "",
             "drafts_unavailable": "",
             **{f"draft_title_{d}": "" for d in DRAFTS},
             **{f"draft_caption_{d}": "" for d in DRAFTS},

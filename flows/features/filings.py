@@ -238,16 +238,16 @@ async def delete(turn: Turn, rid: int) -> list[Reply]:
 # ---------------------------------------------------------------------------- /status and /export
 
 
-async def status_lines(turn: Turn) -> list[str]:
+async def status_lines(turn: Turn) -> str:
+    """Beside the five steps in /status: what was filed where (the latest few)."""
     loc = turn.loc
     found = [(n, f) for n, (_, f) in enumerate(await _all(turn), start=1)]
     if not found:
-        return [loc.msg("filings_status_none")]
+        return loc.msg("filings_status_none")
     shown = [line(loc, n, f) for n, f in found[-SHOWN_IN_STATUS:]]
     more = len(found) - len(shown)
-    return [loc.msg("filings_status_header", count=len(found)), *shown] + (
-        [loc.msg("filings_status_more", count=more)] if more else []
-    )
+    lines = [loc.msg("filings_status_header", count=len(found)), *shown]
+    return "\n".join(lines + ([loc.msg("filings_status_more", count=more)] if more else []))
 
 
 EXPORT_COLUMNS = ("type", "date", "where", "number", "receipt", "complete")

@@ -43,9 +43,9 @@ async def status(turn: Turn) -> list[Reply]:
         here = loc.msg("status_here") if current == st.n else ""
         lines.append(loc.msg("status_line", n=st.n, title=st.title, done=done, total=total, here=here))
     lines.append(loc.msg("status_evidence", count=await turn.store.evidence_count(case)))
-    for feature in turn.engine.features:  # what other features add (filings)
-        if feature.status:
-            lines += await feature.status(turn)
+    for feature in turn.engine.features:  # the case record's features (the log, the facts)
+        if feature.status and (more := await feature.status(turn)):
+            lines.append(more)
     return [Message("\n".join(lines), continue_row(loc))]
 
 
