@@ -56,12 +56,20 @@ class Settings:
         """The path Telegram posts to (the URL's path; the reverse proxy passes it through)."""
         return urlsplit(self.webhook_url or "").path or "/"
 
+    witness_days: int = 14  # how long a witness invitation link stays open
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         config_file, table = _read_config(env, cwd or Path.cwd())
         values = _Values(env, table, config_file)
         api_url = values.text("api_url", "TELEGRAM_API_URL") or PUBLIC_API_URL
+        witness_days = values.number("witness_days", "SHOUHU_WITNESS_DAYS", 14, "a whole number of days")
+        if not 1 <= witness_days <= 90:
+            raise ConfigError(
+                f"{values.origin('witness_days', 'SHOUHU_WITNESS_DAYS')} must be a whole number of days from 1 to 90, "
+                f"not {witness_days}."
+            )
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(
                 f"{values.origin('api_url', 'TELEGRAM_API_URL')} must start with http:// or https://, not {api_url!r}."
@@ -100,6 +108,7 @@ class Settings:
             webhook_port=port,
             webhook_secret=secret,
             config_file=config_file,
+            witness_days=witness_days,
         )
 
 
@@ -131,6 +140,7 @@ KEYS: dict[str, str] = {
     "quota_mb": "SHOUHU_QUOTA_MB",
     "admin_ids": "SHOUHU_ADMIN_IDS",
     "staff_chat_id": "SHOUHU_STAFF_CHAT_ID",
+    "witness_days": "SHOUHU_WITNESS_DAYS",
     "webhook.url": "SHOUHU_WEBHOOK_URL",
     "webhook.listen": "SHOUHU_WEBHOOK_LISTEN",
     "webhook.port": "SHOUHU_WEBHOOK_PORT",

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from transitions import Machine, MachineError
 
 from flows.content import Content, Locale
-from flows.feature import Feature, Route, Stale, Turn
+from flows.feature import Feature, Route, Stale, Turn, UploadClaim
 from flows.features import FEATURES
 from flows.features.admin import relocate
 from flows.features.navigation import unknown_command
@@ -28,6 +29,7 @@ from flows.model import (
     CaseStore,
     Command,
     Event,
+    FileProblem,
     Message,
     Press,
     Reply,
@@ -44,6 +46,12 @@ log = logging.getLogger(__name__)
 
 PUBLIC_DOWNLOAD_LIMIT_MB = 20
 AFTER_CRISIS = "after_crisis"  # the next text after a crisis message gets a warm answer
+PLACEHOLDER_BOT = "shouhu_bot"  # the bot's username until Telegram tells it (the terminal chat keeps it)
+WITNESS_DAYS = 14  # how long a witness invitation stays open
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class _Cursor:
@@ -127,15 +135,24 @@ class Engine:
         features: tuple[Feature, ...] = FEATURES,
         quota_bytes: int = 1024**3,
         download_limit_mb: int | None = PUBLIC_DOWNLOAD_LIMIT_MB,
+        clock: Callable[[], datetime] = utc_now,
+        bot_username: str = PLACEHOLDER_BOT,
+        witness_days: int = WITNESS_DAYS,
     ):
         self.content = content
         self.quota_bytes = quota_bytes
         self.download_limit_mb = download_limit_mb
+        self.clock = clock
+        # links a person forwards (t.me/<bot_username>?start=...): the Telegram adapter sets it
+        # from getMe once it knows it, before the first update
+        self.bot_username = bot_username
+        self.witness_days = witness_days
         self.features = features
         self.commands: dict[str, Callable[[Turn], Awaitable[list[Reply]]]] = _table(features, lambda f: f.commands)
         self.routes: dict[str, Route] = _table(features, lambda f: f.buttons)
         self.texts = _table(features, lambda f: f.texts)
         self.crisis_texts = _table(features, lambda f: f.crisis_texts)
+        self.deep_links = _table(features, lambda f: f.deep_links)
         self.uploads = _one(features, "uploads")
         self.listening = _one(features, "free_text")
         self.machines = {code: build_machine(loc) for code, loc in content.locales.items()}
@@ -181,16 +198,44 @@ class Engine:
         if isinstance(event, Command):
             case.awaiting = None  # any command leaves a text mode
             command = self.commands.get(event.name, unknown_command)
+            turn.args = event.args
             return await command(turn)
         if isinstance(event, Press):
             return await self._press(turn, event.data)
         if isinstance(event, Text):
             return await self._text(turn, event.text)
-        if isinstance(event, Upload):
-            assert self.uploads.uploads is not None
-            return await self.uploads.uploads(turn, event)
-        assert self.uploads.upload_failed is not None
-        return await self.uploads.upload_failed(turn, event)
+        return await self._upload(turn, event)
+
+    # ------------------------------------------------------------------ files
+
+    async def upload_claim(self, case: Case, store: CaseStore) -> UploadClaim:
+        """Who takes this chat's next file, and into whose vault it goes: a feature that claims
+        the chat's files for now (a relative helping someone), else the evidence locker."""
+        turn = Turn(self, case, self.content.locale(case.locale), store)
+        for feature in self.features:
+            if feature.claim_uploads and (claim := await feature.claim_uploads(turn)):
+                return claim
+        assert self.uploads.uploads is not None and self.uploads.upload_failed is not None
+        return UploadClaim(case, await store.evidence_bytes(case), self.uploads.uploads, self.uploads.upload_failed)
+
+    async def _upload(self, turn: Turn, event: Upload | UploadFailed) -> list[Reply]:
+        claim = await self.upload_claim(turn.case, turn.store)
+        if isinstance(event, UploadFailed):
+            return await claim.failed(turn, event)
+        if event.staged.case_id and event.staged.case_id != claim.case.id:
+            # it was sealed for someone else (an invitation ended meanwhile): never file it elsewhere
+            await turn.store.discard_staged(event.staged)
+            return await claim.failed(turn, UploadFailed(FileProblem.DOWNLOAD_FAILED, event.staged.caption))
+        return await claim.received(turn, event)
+
+    def deep_link(self, param: str) -> Callable[[Turn], Awaitable[list[Reply]]] | None:
+        """The feature's handler for a ``/start`` parameter (``w_...``), bound to its rest; None
+        for a parameter no feature knows (the ordinary welcome then)."""
+        for prefix, handler in self.deep_links.items():
+            if param.startswith(prefix) and len(param) > len(prefix):
+                rest = param[len(prefix) :]
+                return lambda turn: handler(turn, rest)
+        return None
 
     async def _crisis(self, turn: Turn, event: Event) -> list[Reply]:
         """Someone wrote that they cannot go on. The crisis message comes first and alone: no
@@ -200,11 +245,11 @@ class Engine:
         loc, case = turn.loc, turn.case
         replies: list[Reply] = [Message(loc.crisis_text, continue_row(loc))]
         in_text_mode = bool(case.awaiting and case.awaiting.kind in self.texts)
-        if isinstance(event, Upload) and self.uploads.uploads:
-            await self.uploads.uploads(turn, replace(event, staged=replace(event.staged, caption="")))
+        if isinstance(event, Upload):
+            await self._upload(turn, replace(event, staged=replace(event.staged, caption="")))
             replies.append(Message(loc.msg("crisis_file_kept")))
-        elif isinstance(event, UploadFailed) and self.uploads.upload_failed:
-            replies += await self.uploads.upload_failed(turn, event)
+        elif isinstance(event, UploadFailed):
+            replies += await self._upload(turn, event)
         elif isinstance(event, Text) and in_text_mode and case.awaiting:
             after = self.crisis_texts.get(case.awaiting.kind)  # e.g. words for the staff, now that care came first
             replies += await after(turn, case.awaiting, event.text) if after else [Message(loc.msg("crisis_not_saved"))]

@@ -11,6 +11,10 @@ A feature (navigation, evidence, export and deletion, language, ...) is one modu
     steps_row  a row it adds to the list of steps (☰), which every step's navigation row opens
     on_delete  handler(turn) before the case is erased (/delete): what must go elsewhere first
     uploads    handler(turn, upload) for a file (one feature takes files)
+    claim_uploads  handler(turn) -> UploadClaim | None: this feature takes the chat's files for now
+               (the witness feature, for a relative helping someone), sealed under another case
+    deep_links start parameter prefix -> handler(turn, rest): ``/start w_...`` -> handler(turn, "...")
+    on_delete  handler(turn) -> replies, before the case is deleted (invitations ended, notices)
     messages   the content keys it formats, with their placeholders (``check`` verifies them)
     exports    files it adds to /export's ZIP;  status  what it adds to /status
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flows.model import Awaiting, Btn, Case, CaseStore, Reply, Upload, UploadFailed
@@ -53,10 +58,16 @@ class Turn:
     case: Case
     loc: Locale
     store: CaseStore
+    args: str = ""  # a command's arguments (a deep link's start parameter): never log them
 
     @property
     def quota_bytes(self) -> int:
         return self.engine.quota_bytes
+
+    @property
+    def now(self) -> datetime:
+        """The engine's clock (aware, UTC); tests move it."""
+        return self.engine.clock()
 
     def prepared(self, feature: str) -> Any:
         """What ``feature``'s ``prepare`` built for this locale at start."""
@@ -80,6 +91,19 @@ def parse_arg(kind: type, raw: str) -> Any:
 
 
 Handler = Callable[..., Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class UploadClaim:
+    """Who takes a chat's next file and whose vault it is sealed into. By default the evidence
+    feature, into the chat's own case; a relative helping someone sends into that person's case
+    (sealed under *their* key), taken by the witness feature. ``used`` is what already counts
+    against ``case``'s quota."""
+
+    case: Case
+    used: int
+    received: Callable[[Turn, Upload], Awaitable[list[Reply]]]
+    failed: Callable[[Turn, UploadFailed], Awaitable[list[Reply]]]
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,8 @@ class Feature:
     uploads: Callable[[Turn, Upload], Awaitable[list[Reply]]] | None = None
     upload_failed: Callable[[Turn, UploadFailed], Awaitable[list[Reply]]] | None = None
     free_text: Callable[[Turn, str], Awaitable[list[Reply]]] | None = None
+    claim_uploads: Callable[[Turn], Awaitable[UploadClaim | None]] | None = None
+    deep_links: Mapping[str, Callable[[Turn, str], Awaitable[list[Reply]]]] = field(default_factory=dict)
     prepare: Callable[[Locale], Any] | None = None
     exports: Callable[[Turn], Awaitable[dict[str, bytes]]] | None = None
     status: Callable[[Turn], Awaitable[str]] | None = None  # its line(s) in /status ("" for none)

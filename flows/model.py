@@ -61,6 +61,7 @@ class StagedFile:
     caption: str = ""
     filename: str = ""
     message_date: datetime | None = None
+    case_id: str = ""  # whose vault folder (and key) it was sealed into
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,38 @@ class StaffDelete:
     ids: tuple[int, ...]
 
 
-Reply = Message | Toast | SendOriginal | Export | DeleteMessages | ToStaff | ToStaffFile | StaffDelete | SendDocument
+@dataclass(frozen=True)
+class Notify:
+    """A message to another person's private chat: only ever someone this case is linked to by
+    an invitation (the victim who invited a witness, or the witness invited)."""
+
+    chat_id: int
+    message: Message
+
+
+@dataclass(frozen=True)
+class SendSealed:
+    """A file of this case's vault that is not an evidence item (yet): a witness's upload the
+    victim looks at before accepting it. Sent back only if it decrypts to ``sha256``."""
+
+    blob_id: str
+    sha256: str
+    name: str  # the file name shown; never a path
+
+
+Reply = (
+    Message
+    | Toast
+    | SendOriginal
+    | Export
+    | DeleteMessages
+    | ToStaff
+    | ToStaffFile
+    | StaffDelete
+    | Notify
+    | SendSealed
+    | SendDocument
+)
 
 
 class CaseStore(Protocol):
@@ -240,7 +272,8 @@ class CaseStore(Protocol):
     async def evidence_page(self, case: Case, offset: int, limit: int) -> list[EvidenceItem]: ...
     async def evidence_get(self, case: Case, no: int) -> EvidenceItem | None: ...
     async def evidence_add(self, case: Case, staged: StagedFile) -> tuple[EvidenceItem, bool]: ...
-    async def evidence_add_text(self, case: Case, text: str) -> tuple[EvidenceItem, bool]: ...
+    async def evidence_add_text(self, case: Case, text: str, *, caption: str = "") -> tuple[EvidenceItem, bool]: ...
+    async def discard_staged(self, staged: StagedFile) -> None: ...
     async def evidence_set_category(self, case: Case, no: int, category: str) -> bool: ...
     async def evidence_set_note(self, case: Case, no: int, note: str) -> bool: ...
     async def evidence_delete(self, case: Case, no: int) -> bool: ...
@@ -249,8 +282,16 @@ class CaseStore(Protocol):
     # the case record: what features keep beside the evidence, sealed under the case key.
     # ``kind`` is the feature's name for it ("incident", "facts", ...); numbers count from 1.
     async def record_add(
-        self, case: Case, kind: str, body: dict, *, due_at: datetime | None = None, lookup: str | None = None
+        self,
+        case: Case,
+        kind: str,
+        body: dict,
+        *,
+        due_at: datetime | None = None,
+        lookup: str | None = None,
+        blob_id: str | None = None,
     ) -> int: ...
+    async def record_find(self, kind: str, token: str) -> tuple[Case, int] | None: ...
     async def record_put(
         self, case: Case, kind: str, rid: int, body: dict, *, due_at: datetime | None = None
     ) -> bool: ...

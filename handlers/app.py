@@ -46,6 +46,7 @@ async def post_init(app: Application) -> None:
     assert isinstance(processor, PerChatProcessor)
     processor.on_flood = lambda update, first: _flood(app, update, first)
     processor.isolation = app.services.storage.isolation()
+    app.engine.bot_username = app.bot.username  # getMe ran in initialize(): links name this bot
     remember_steps(app.engine, app.settings.data_dir)
     log.info("%s", startup_line(app))
     await set_commands(app)

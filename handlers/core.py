@@ -48,6 +48,7 @@ def build_engine(settings: Settings, content: Content) -> Engine:
         features=features,
         quota_bytes=settings.quota_bytes,
         download_limit_mb=None if settings.local_api else 20,
+        witness_days=settings.witness_days,
     )
 
 
@@ -85,19 +86,28 @@ async def stage_upload(
 ) -> Upload | UploadFailed:
     """Stream an upload into the vault (hashed, encrypted, fsynced) and return the event that
     commits it. Quota and empty files become ``UploadFailed``; nothing half-stored stays.
-    Errors of the source (a broken download) propagate to the caller."""
+    Errors of the source (a broken download) propagate to the caller.
+
+    The engine says whose vault it goes into: the chat's own case, or (a relative helping
+    someone) the case of the person who invited them, sealed under that case's key."""
     loc = services.content.for_language(language_code)
     storage = services.storage
-    case, key, used = await storage.ensure_case(CaseKey(chat_id), loc.code, loc.start)
+    async with storage.transaction() as tx:
+        case = await tx.case(CaseKey(chat_id), loc.code, loc.start)
+        claim = await services.engine.upload_claim(case, tx)
+    target = claim.case
+    key = await storage.case_key(target)
     try:
         blob_id, path, sha, size = await storage.vault.ingest(
-            case.id, key, chunks, max_bytes=services.settings.quota_bytes - used
+            target.id, key, chunks, max_bytes=services.settings.quota_bytes - claim.used
         )
     except OverQuota:
         return UploadFailed(FileProblem.QUOTA_FULL, caption)
     except EmptyFile:
         return UploadFailed(FileProblem.EMPTY, caption)
-    return Upload(StagedFile(blob_id, path, sha, size, kind, mime, file_unique_id, caption, filename, message_date))
+    return Upload(
+        StagedFile(blob_id, path, sha, size, kind, mime, file_unique_id, caption, filename, message_date, target.id)
+    )
 
 
 def discard(event: Event) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -22,11 +23,14 @@ from flows.features.export import export_summary
 from flows.model import (
     Case,
     DeleteMessages,
+    EvidenceItem,
     Export,
     Message,
+    Notify,
     Reply,
     SendDocument,
     SendOriginal,
+    SendSealed,
     StaffDelete,
     Toast,
     ToStaff,
@@ -35,7 +39,7 @@ from flows.model import (
 from handlers.core import Services
 from storage.base import CaseKey, ReadState
 from storage.errors import NotEnoughDisk
-from storage.export import export_parts, part_budget, restore_original
+from storage.export import export_parts, part_budget, restore, restore_original
 from storage.export_text import ExportText
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,8 @@ class Output(Protocol):
 
     async def send_file(self, path: Path, caption: str | None = None) -> int | None: ...
     async def delete_messages(self, ids: tuple[int, ...]) -> None: ...
+    async def notify(self, chat_id: int, msg: Message) -> int | None:
+        """Send ``msg`` to another private chat; None if it did not arrive (blocked, gone)."""
 
     # the clinic's staff chat (a handoff): ids of what was sent there, None if the adapter has
     # no such chat (the terminal prints instead); StaffUnreachable if the chat refused
@@ -80,6 +86,12 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
                 await out.delete_messages(reply.ids)
             elif isinstance(reply, ToStaff | ToStaffFile | StaffDelete):
                 sent += await staff.deliver(reply)
+            elif isinstance(reply, SendSealed):
+                sent.append(await _sealed(services, case, reply, out))
+            elif isinstance(reply, Notify):
+                notice = await out.notify(reply.chat_id, reply.message)
+                if notice is not None:  # their /delete removes it from their chat, too
+                    await services.storage.record_sent(CaseKey(reply.chat_id), [notice])
     finally:
         ids = [i for i in sent if i is not None]
         if ids and not case.deleted:
@@ -157,6 +169,19 @@ async def _document(services: Services, doc: SendDocument, out: Output) -> int |
         path = folder / (Path(doc.name).name or "document")  # a name, never a path
         await asyncio.to_thread(path.write_bytes, data)
         return await out.send_file(path, doc.caption or None)
+
+
+async def _sealed(services: Services, case: Case, reply: SendSealed, out: Output) -> int | None:
+    """A vault file that is not an evidence item (a witness's upload), checked on its way out."""
+    storage = services.storage
+    loc = services.content.locale(case.locale)
+    item = EvidenceItem(0, "document", None, 0, reply.sha256, datetime.now(UTC), "", blob_id=reply.blob_id)
+    async with storage.scratch() as folder:
+        dest = folder / Path(reply.name).name
+        state = await asyncio.to_thread(restore, storage.vault, case.id, await storage.case_key(case), item, dest)
+        if state is not ReadState.OK:
+            return await out.show(Message(loc.msg("sealed_unavailable")))
+        return await out.send_file(dest)
 
 
 async def _export(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:

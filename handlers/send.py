@@ -78,6 +78,16 @@ class TelegramOutput:
                 )
         return sent.message_id
 
+    async def notify(self, chat_id: int, msg: Message) -> int | None:
+        """A message to another private chat (a witness, or who invited them). They may have
+        blocked the bot or deleted their chat: that costs the notice, not this update."""
+        try:
+            sent = await self.bot.send_message(chat_id, msg.text, parse_mode=ParseMode.HTML, reply_markup=markup(msg))
+        except (BadRequest, Forbidden) as exc:
+            log.info("a notice to another chat did not arrive: %s", type(exc).__name__)
+            return None
+        return sent.message_id
+
     async def delete_messages(self, ids: tuple[int, ...]) -> None:
         """Remove the conversation from the chat where Telegram still allows it (48 hours)."""
         await _delete(self.bot, self.chat_id, ids)

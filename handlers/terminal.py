@@ -62,6 +62,12 @@ class TerminalOutput:
         self.term.say(plain(self.term.loc.msg("terminal_file", path=dest)))
         return None
 
+    async def notify(self, chat_id: int, msg: Message) -> int | None:
+        """The terminal is one chat: a notice meant for it is shown, one for another chat is not."""
+        if chat_id == TERMINAL_CHAT_ID:
+            self.term.show(msg)
+        return None
+
     async def delete_messages(self, ids: tuple[int, ...]) -> None:
         removed = 0
         for name in sorted(self.term.written):

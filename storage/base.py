@@ -207,7 +207,11 @@ class Transaction(ABC):
     @abstractmethod
     async def evidence_add(self, case: Case, staged: StagedFile) -> tuple[EvidenceItem, bool]: ...
     @abstractmethod
-    async def evidence_add_text(self, case: Case, text: str) -> tuple[EvidenceItem, bool]: ...
+    async def evidence_add_text(self, case: Case, text: str, *, caption: str = "") -> tuple[EvidenceItem, bool]: ...
+    @abstractmethod
+    async def discard_staged(self, staged: StagedFile) -> None:
+        """A staged file this update does not keep (its feature refused it): removed afterwards."""
+
     @abstractmethod
     async def evidence_set_category(self, case: Case, no: int, category: str) -> bool: ...
     @abstractmethod
@@ -221,10 +225,24 @@ class Transaction(ABC):
     # the case record (flows.model.CaseStore): sealed JSON bodies under the case key
     @abstractmethod
     async def record_add(
-        self, case: Case, kind: str, body: dict, *, due_at: datetime | None = None, lookup: str | None = None
+        self,
+        case: Case,
+        kind: str,
+        body: dict,
+        *,
+        due_at: datetime | None = None,
+        lookup: str | None = None,
+        blob_id: str | None = None,
     ) -> int:
         """Store ``body`` as the next record of ``kind``; ``due_at`` makes it findable by time
-        (``Storage.due_records``), ``lookup`` by a secret token (``Storage.find_record``)."""
+        (``Storage.due_records``), ``lookup`` by a secret token (``Storage.find_record``,
+        ``record_find``). ``blob_id`` names a staged vault file of ``case`` the record holds:
+        kept while the record is, removed with it (unless an evidence item took it over)."""
+
+    @abstractmethod
+    async def record_find(self, kind: str, token: str) -> tuple[Case, int] | None:
+        """As ``Storage.find_record``, inside this update: the case and number of the record of
+        ``kind`` stored with ``lookup=token`` (a witness invitation, from its link)."""
 
     @abstractmethod
     async def record_put(
@@ -239,7 +257,9 @@ class Transaction(ABC):
         """Every record of ``kind``, oldest first."""
 
     @abstractmethod
-    async def record_delete(self, case: Case, kind: str, rid: int) -> bool: ...
+    async def record_delete(self, case: Case, kind: str, rid: int) -> bool:
+        """The record goes, and the vault file it holds (after commit) unless an evidence item
+        of the case now holds that file."""
 
 
 # ----------------------------------------------------------------------------- the storage

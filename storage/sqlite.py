@@ -197,7 +197,9 @@ class SqliteStorage(Storage):
         async with self.db.execute("SELECT id FROM cases") as cur:
             async for row in cur:
                 known[row["id"]] = set()
-        async with self.db.execute("SELECT case_id, blob_id FROM evidence") as cur:
+        async with self.db.execute(
+            "SELECT case_id, blob_id FROM evidence UNION ALL SELECT case_id, blob_id FROM records WHERE blob_id IS NOT NULL"
+        ) as cur:
             async for row in cur:
                 known.setdefault(row["case_id"], set()).add(row["blob_id"])
         await self.vault.sweep(known)

@@ -242,8 +242,10 @@ class SqliteTx(Transaction):
         return await self.evidence_get(case, row["no"]) if row else None
 
     async def evidence_add(self, case: Case, staged: StagedFile) -> tuple[EvidenceItem, bool]:
-        """Commit a staged file as the next item; the same bytes twice return the first item."""
-        self.after_rollback.append(lambda: self.vault.remove(case.id, staged.blob_id))
+        """Commit a staged file as the next item; the same bytes twice return the first item.
+        The file may already be held by a record (a witness's upload being accepted): then a
+        rollback leaves it to that record instead of removing it."""
+        self.after_rollback.append(lambda: self._remove_unclaimed(case.id, staged.blob_id))
         existing = await self._by_hash(case, staged.sha256)
         if existing:
             self.after_commit.append(lambda: self.vault.remove(case.id, staged.blob_id))
@@ -280,13 +282,38 @@ class SqliteTx(Transaction):
         assert item is not None  # just inserted, same transaction
         return item, False
 
-    async def evidence_add_text(self, case: Case, text: str) -> tuple[EvidenceItem, bool]:
+    async def evidence_add_text(self, case: Case, text: str, *, caption: str = "") -> tuple[EvidenceItem, bool]:
         key = await self.case_key(case)
         blob_id, path, sha, size = await self.vault.write_bytes(case.id, key, text.encode("utf-8"))
         staged = StagedFile(
-            blob_id, path, sha, size, "testimony", "text/plain; charset=utf-8", message_date=self.clock()
+            blob_id,
+            path,
+            sha,
+            size,
+            "testimony",
+            "text/plain; charset=utf-8",
+            caption=caption,
+            message_date=self.clock(),
+            case_id=case.id,
         )
         return await self.evidence_add(case, staged)
+
+    async def discard_staged(self, staged: StagedFile) -> None:
+        """A staged file this update does not keep: removed once the update is over, either way."""
+        if not staged.case_id:
+            raise ValueError("a staged file without its case cannot be discarded")
+        self.after_commit.append(lambda: self.vault.remove(staged.case_id, staged.blob_id))
+        self.after_rollback.append(lambda: self.vault.remove(staged.case_id, staged.blob_id))
+
+    async def _remove_unclaimed(self, case_id: str, blob_id: str) -> None:
+        """Remove a vault file unless a committed row (an item or a record) still names it."""
+        claimed = await self._one(
+            "SELECT 1 FROM evidence WHERE case_id = ? AND blob_id = ? "
+            "UNION ALL SELECT 1 FROM records WHERE case_id = ? AND blob_id = ?",
+            (case_id, blob_id, case_id, blob_id),
+        )
+        if claimed is None:
+            await self.vault.remove(case_id, blob_id)
 
     async def _change(self, case: Case, no: int, column: str, value: object) -> bool:
         """Change one column of an item and seal the row again, if it was intact: a row changed
@@ -322,7 +349,14 @@ class SqliteTx(Transaction):
     # -------------------------------------------------------------- the case record
 
     async def record_add(
-        self, case: Case, kind: str, body: dict, *, due_at: datetime | None = None, lookup: str | None = None
+        self,
+        case: Case,
+        kind: str,
+        body: dict,
+        *,
+        due_at: datetime | None = None,
+        lookup: str | None = None,
+        blob_id: str | None = None,
     ) -> int:
         row = await self._one(
             "SELECT COALESCE(MAX(rid), 0) + 1 AS rid FROM records WHERE case_id = ? AND kind = ?", (case.id, kind)
@@ -330,9 +364,11 @@ class SqliteTx(Transaction):
         rid = int(row["rid"]) if row else 1
         sealer = await self.sealer(case)
         t = iso(self.clock())
+        if blob_id:  # a staged file this record now holds: gone again if the update rolls back
+            self.after_rollback.append(lambda: self._remove_unclaimed(case.id, blob_id))
         await self.db.execute(
-            "INSERT INTO records (case_id, kind, rid, body, due_at, lookup, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO records (case_id, kind, rid, body, due_at, lookup, blob_id, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 case.id,
                 kind,
@@ -340,11 +376,30 @@ class SqliteTx(Transaction):
                 sealer.seal_record(kind, rid, _encode(body)),
                 iso(due_at) if due_at else None,
                 self.keys.lookup(kind, lookup) if lookup else None,
+                blob_id,
                 t,
                 t,
             ),
         )
         return rid
+
+    async def record_find(self, kind: str, token: str) -> tuple[Case, int] | None:
+        row = await self._one(
+            "SELECT c.id, c.chat_id, c.locale, c.node, c.ticks, c.awaiting, r.rid FROM records r "
+            "JOIN cases c ON c.id = r.case_id WHERE r.kind = ? AND r.lookup = ?",
+            (kind, self.keys.lookup(kind, token)),
+        )
+        if row is None:
+            return None
+        case = Case(
+            row["id"],
+            row["chat_id"],
+            row["locale"],
+            row["node"],
+            set(json.loads(row["ticks"])),
+            Awaiting.decode(row["awaiting"]),
+        )
+        return case, int(row["rid"])
 
     async def record_put(self, case: Case, kind: str, rid: int, body: dict, *, due_at: datetime | None = None) -> bool:
         sealer = await self.sealer(case)
@@ -377,12 +432,19 @@ class SqliteTx(Transaction):
             return [(r["rid"], json.loads(sealer.open_record(kind, r["rid"], r["body"]))) async for r in cur]
 
     async def record_delete(self, case: Case, kind: str, rid: int) -> bool:
-        cur = await self.db.execute(
-            "DELETE FROM records WHERE case_id = ? AND kind = ? AND rid = ?", (case.id, kind, rid)
+        """The record goes, and the vault file it held (after commit), unless an evidence item
+        now holds that file (a witness's upload accepted into the case)."""
+        row = await self._one(
+            "SELECT blob_id FROM records WHERE case_id = ? AND kind = ? AND rid = ?", (case.id, kind, rid)
         )
-        if cur.rowcount:
-            self.deleted = True
-        return cur.rowcount > 0
+        if row is None:
+            return False
+        await self.db.execute("DELETE FROM records WHERE case_id = ? AND kind = ? AND rid = ?", (case.id, kind, rid))
+        blob_id = row["blob_id"]
+        if blob_id:
+            self.after_commit.append(lambda: self._remove_unclaimed(case.id, blob_id))
+        self.deleted = True
+        return True
 
 
 def _encode(body: dict) -> bytes:

@@ -4,7 +4,19 @@ order listed here)."""
 from __future__ import annotations
 
 from flows.feature import Feature
-from flows.features import admin, drafts, evidence, export, filings, handoff, language, listening, navigation, reminders
+from flows.features import (
+    admin,
+    drafts,
+    evidence,
+    export,
+    filings,
+    handoff,
+    language,
+    listening,
+    navigation,
+    reminders,
+    witness,
+)
 
 FEATURES: tuple[Feature, ...] = (
     navigation.FEATURE,
@@ -14,6 +26,7 @@ FEATURES: tuple[Feature, ...] = (
     language.FEATURE,
     handoff.FEATURE,  # only in the engine when the clinic has a staff chat (handlers/core.build_engine)
     admin.FEATURE,
+    witness.FEATURE,
     drafts.FEATURE,
     filings.FEATURE,
     reminders.FEATURE,

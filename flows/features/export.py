@@ -56,7 +56,7 @@ async def delete(turn: Turn, answer: str) -> list[Reply]:
         return [Toast(""), Message(loc.msg("delete_cancelled")), render(turn.case, loc)]
     if answer != "ok":
         raise Stale(answer)
-    before: list[Reply] = []  # what other features must undo elsewhere first (a handoff withdrawn)
+    before: list[Reply] = []  # what other features must undo elsewhere first (a handoff withdrawn, invitations ended)
     for feature in turn.engine.features:
         if feature.on_delete:
             before += await feature.on_delete(turn)

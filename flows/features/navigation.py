@@ -19,6 +19,15 @@ from flows.screens import aside, checklist_screen, continue_row, law_screen, ren
 
 
 async def start(turn: Turn) -> list[Reply]:
+    """The welcome; a deep link's parameter (``/start w_...``) goes to the feature that owns its
+    prefix, and one nobody owns gets the ordinary welcome."""
+    link = turn.engine.deep_link(turn.args) if turn.args else None
+    if link is not None:
+        return await link(turn)
+    return await welcome(turn)
+
+
+async def welcome(turn: Turn) -> list[Reply]:
     turn.case.awaiting = None
     turn.engine.move(turn.case, "restart")
     return [render(turn.case, turn.loc)]
