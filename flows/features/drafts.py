@@ -37,9 +37,8 @@ from flows.screens import continue_row, local_tz
 log = logging.getLogger(__name__)
 
 ALL = "all"
-DRAFT = (
-    "draft"  # one record per draft made for the case: which, how often, when last (never its text); /stats counts them
-)
+# one record per draft made for the case: which, how often, when last (never its text); /stats counts them
+DRAFT = "draft"
 KINDS = ("photo", "document", "voice", "audio", "video", "video_note", "testimony")  # evidence kinds (their 来源)
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
