@@ -45,7 +45,7 @@ async def test_without_admins_nobody_has_admin_commands(bot, fake, zh):
     assert all("stats" not in {c["command"] for c in menu} for menu in fake.commands.values())
 
 
-async def test_admin_commands_are_in_the_admins_menu_only(fake, data_dir, zh):
+async def test_admin_commands_are_in_the_admins_menu_only(fake, data_dir, content):
     async with running_bot(fake, data_dir, admin_ids=frozenset({ADMIN})):
         pass
     everyone = {key: menu for key, menu in fake.commands.items() if '"chat_id"' not in key[0]}
@@ -53,9 +53,11 @@ async def test_admin_commands_are_in_the_admins_menu_only(fake, data_dir, zh):
     assert everyone and admins
     for menu in everyone.values():
         assert not {"stats", "reload"} & {c["command"] for c in menu}
-    for menu in admins.values():
+    assert {"", "zh", "en"} <= {lang for _, lang in admins}, "the admin's menu exists in every language"
+    for (_, lang), menu in admins.items():
+        loc = content.for_language(lang)  # no language_code: the default locale
         names = {c["command"]: c["description"] for c in menu}
-        assert names["stats"] == zh.msg("command_stats") and names["reload"] == zh.msg("command_reload")
+        assert names["stats"] == loc.msg("command_stats") and names["reload"] == loc.msg("command_reload")
         assert {"start", "help", "evidence", "delete"} <= set(names), "an admin keeps the ordinary commands"
 
 
