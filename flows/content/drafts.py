@@ -30,6 +30,10 @@ TEMPLATE_FOLDER = "templates"
 DRAFT_IDS = ("complaint", "police", "lawsuit", "evidence")  # documents.context.DRAFTS (kept light: no docx import)
 REMINDER_KEYS = REMINDER.keys
 MAX_DELAY_DAYS = 365
+TEMPLATE_HINT = (
+    "edit the template in Word or WPS; the placeholders it may use are listed in content/zh-CN/templates/README.md "
+    "(content/README.md, 'Edit a document template')"
+)
 
 
 @dataclass(frozen=True)
@@ -60,17 +64,27 @@ def read_templates(r: Reader) -> dict[str, bytes]:
         if stem not in DRAFT_IDS:
             close = difflib.get_close_matches(stem, DRAFT_IDS, n=1)
             hint = f"did you mean '{close[0]}.docx'? " if close else ""
-            r.fail(str(path), 1, f"unknown template '{path.name}' ({hint}expected: {', '.join(DRAFT_IDS)})")
+            r.fail(
+                str(path),
+                1,
+                f"unknown template '{path.name}' ({hint}expected: {', '.join(DRAFT_IDS)})",
+                hint="rename it to one of those, or move it out of templates/",
+            )
             continue
         data = path.read_bytes()
         findings = check_template(data)
         for f in findings:
-            r.fail(str(path), 1, f.message)
+            r.fail(str(path), 1, f.message, hint=TEMPLATE_HINT)
         if not findings:
             templates[stem] = data
     for draft in DRAFT_IDS:
         if draft not in found:
-            r.fail(str(folder / f"{draft}.docx"), 1, f"template missing: {draft}.docx (one per draft)")
+            r.fail(
+                str(folder / f"{draft}.docx"),
+                1,
+                f"template missing: {draft}.docx (one per draft)",
+                hint="copy it from content/zh-CN/templates/ and translate it, or run tools/build_templates.py",
+            )
     return templates
 
 
