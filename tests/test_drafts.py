@@ -172,7 +172,13 @@ async def test_four_drafts_hold_the_facts_counts_hashes_and_blanks(bot, fake, da
 async def test_one_draft_alone_and_the_export_holds_all_four(bot, fake):
     user = fake.user(USER, language_code="zh-hans")
     await six_items(user)
-    await add_record(bot, **{INCIDENT: [i.to_body() for i in eight_incidents()[:2]]})
+    await add_record(
+        bot,
+        **{
+            INCIDENT: [i.to_body() for i in eight_incidents()[:2]],
+            FILING: [Filing(POLICE, station=STATION, receipt=True, complete=True).to_body()],
+        },
+    )
     user.send("/drafts")
     (intro,) = await user.wait_for_messages(1)
     user.press(intro, "证据目录")
@@ -189,6 +195,8 @@ async def test_one_draft_alone_and_the_export_holds_all_four(bot, fake):
         assert len(drafts) == 4 and all(n.endswith(".docx") for n in drafts)
         evidence_list = next(n for n in drafts if "证据目录" in n)
         assert "共2次" in docx_text(zf.read(evidence_list))
+        filings = zf.read("投诉报案起诉记录.csv").decode("utf-8-sig")
+        assert "报案" in filings and STATION in filings, "what was filed goes into the export too"
     assert not fake.unexpected, fake.unexpected
 
 
@@ -208,3 +216,28 @@ async def test_a_case_with_nothing_recorded_gets_blanks_not_inventions(bot, fake
     assert "投诉、报案、起诉：还没有记录" in status.text
     await settled(bot, update)
     assert not fake.unexpected, fake.unexpected
+
+
+async def test_an_english_speaker_gets_english_drafts_that_say_to_file_in_chinese(content, storage):
+    """A document is made in the language the person chose, never in the template's default."""
+    from config import Settings
+    from flows.engine import Engine
+    from flows.model import SendDocument
+    from handlers.core import Services
+    from tests.chat import EngineChat
+
+    chat = EngineChat(Services(Settings(), content, Engine(content), storage), language="en")
+    await chat.send("/drafts")
+    assert "Drafts" in chat.last.text
+    replies = await chat.click("📄 Make all four")
+    docs = [r for r in replies if isinstance(r, SendDocument)]
+    assert sorted(d.name.split(" (draft)")[0] for d in docs) == [
+        "Civil complaint",
+        "Complaint",
+        "Evidence list",
+        "Police report",
+    ]
+    for doc in docs:
+        text = docx_text(doc.make())
+        assert "Chinese offices take papers in Chinese" in text, doc.name
+        assert "投诉材料" not in text and "报案材料" not in text, doc.name
