@@ -91,6 +91,9 @@ def parse_arg(kind: type, raw: str) -> Any:
 
 
 Handler = Callable[..., Awaitable[list[Reply]]]
+# A file a feature adds to the export: its bytes, or a function that makes them (a chart), called
+# in a worker thread after the export's read transaction, so it never holds the write lock.
+FileBody = bytes | Callable[[], bytes]
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ class Feature:
     claim_uploads: Callable[[Turn], Awaitable[UploadClaim | None]] | None = None
     deep_links: Mapping[str, Callable[[Turn, str], Awaitable[list[Reply]]]] = field(default_factory=dict)
     prepare: Callable[[Locale], Any] | None = None
-    exports: Callable[[Turn], Awaitable[dict[str, bytes]]] | None = None
+    exports: Callable[[Turn], Awaitable[Mapping[str, FileBody]]] | None = None
     status: Callable[[Turn], Awaitable[str]] | None = None  # its line(s) in /status ("" for none)
     messages: Mapping[str, frozenset[str]] = field(default_factory=dict)
     plain_messages: frozenset[str] = frozenset()  # sent as plain text, not HTML

@@ -249,12 +249,24 @@ class SendSealed:
     name: str  # the file name shown; never a path
 
 
+@dataclass(frozen=True)
+class SendImage:
+    """A picture for the chat (a chart). ``draw()`` makes its PNG bytes: delivery calls it in a
+    worker thread after the update's transaction has committed, so a slow plot never holds the
+    write lock every chat shares. ``name`` is the file's name, ``caption`` its words (HTML)."""
+
+    name: str
+    draw: Callable[[], bytes]
+    caption: str = ""
+
+
 Reply = (
     Message
     | Toast
     | SendOriginal
     | Export
     | DeleteMessages
+    | SendImage
     | ToStaff
     | ToStaffFile
     | StaffDelete

@@ -68,6 +68,7 @@ class Facts:
     overdue_since: date | None = None
     city: str | None = None
     name: str | None = None  # only if the person wants it in documents
+    fees: tuple[Installment, ...] = ()  # money paid besides the schedule (service, membership, extension fees)
     extra: dict[str, str] = field(default_factory=dict)  # room for a clinic's own questions
 
     def to_body(self) -> dict[str, Any]:
@@ -78,8 +79,9 @@ class Facts:
                 return v.isoformat()
             return v
 
-        body = {f.name: enc(getattr(self, f.name)) for f in fields(self) if f.name not in ("schedule", "extra")}
+        body = {f.name: enc(getattr(self, f.name)) for f in fields(self) if f.name not in ("schedule", "fees", "extra")}
         body["schedule"] = [{"on": i.on.isoformat(), "amount": str(i.amount)} for i in self.schedule]
+        body["fees"] = [{"on": i.on.isoformat(), "amount": str(i.amount)} for i in self.fees]
         body["extra"] = dict(self.extra)
         return body
 
@@ -101,6 +103,7 @@ class Facts:
             schedule=tuple(
                 Installment(date.fromisoformat(i["on"]), Decimal(i["amount"])) for i in body.get("schedule", ())
             ),
+            fees=tuple(Installment(date.fromisoformat(i["on"]), Decimal(i["amount"])) for i in body.get("fees", ())),
             paid_so_far=money("paid_so_far"),
             overdue_since=day("overdue_since"),
             city=body.get("city"),

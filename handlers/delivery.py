@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from flows.content import Locale
-from flows.feature import Turn
+from flows.feature import FileBody, Turn
 from flows.features import handoff
 from flows.features.evidence import original_unavailable
 from flows.features.export import export_summary
@@ -29,6 +29,7 @@ from flows.model import (
     Notify,
     Reply,
     SendDocument,
+    SendImage,
     SendOriginal,
     SendSealed,
     StaffDelete,
@@ -55,6 +56,7 @@ class Output(Protocol):
         """Show ``msg``; the id of a new message (None if one was edited in place)."""
 
     async def send_file(self, path: Path, caption: str | None = None) -> int | None: ...
+    async def send_image(self, data: bytes, name: str, caption: str | None = None) -> int | None: ...
     async def delete_messages(self, ids: tuple[int, ...]) -> None: ...
     async def notify(self, chat_id: int, msg: Message) -> int | None:
         """Send ``msg`` to another private chat; None if it did not arrive (blocked, gone)."""
@@ -82,6 +84,9 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
                 await _export(services, case, out, sent)
             elif isinstance(reply, SendDocument):
                 sent.append(await _document(services, reply, out))
+            elif isinstance(reply, SendImage):
+                data = await asyncio.to_thread(reply.draw)
+                sent.append(await out.send_image(data, reply.name, reply.caption or None))
             elif isinstance(reply, DeleteMessages):
                 await out.delete_messages(reply.ids)
             elif isinstance(reply, ToStaff | ToStaffFile | StaffDelete):
@@ -187,12 +192,13 @@ async def _sealed(services: Services, case: Case, reply: SendSealed, out: Output
 async def _export(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:
     storage = services.storage
     loc = services.content.locale(case.locale)
-    extra: dict[str, bytes] = {}
+    found: dict[str, FileBody] = {}
     async with storage.transaction() as tx:  # what the features add (the harassment log, facts, drafts)
         turn = Turn(services.engine, case, loc, tx)
         for feature in services.engine.features:
             if feature.exports:
-                extra.update(await feature.exports(turn))
+                found.update(await feature.exports(turn))
+    extra = {name: await asyncio.to_thread(body) if callable(body) else body for name, body in found.items()}
     try:
         async with export_parts(
             storage, case, ExportText.from_locale(loc), budget=part_budget(services.settings.local_api), extra=extra

@@ -88,6 +88,11 @@ class TelegramOutput:
             return None
         return sent.message_id
 
+    async def send_image(self, data: bytes, name: str, caption: str | None = None) -> int | None:
+        """A picture as a photo: phones show it in the chat, no download needed."""
+        sent = await self.bot.send_photo(self.chat_id, data, filename=name, caption=caption, parse_mode=ParseMode.HTML)
+        return sent.message_id
+
     async def delete_messages(self, ids: tuple[int, ...]) -> None:
         """Remove the conversation from the chat where Telegram still allows it (48 hours)."""
         await _delete(self.bot, self.chat_id, ids)

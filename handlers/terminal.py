@@ -1,7 +1,7 @@
 """The terminal chat: the same engine, storage and delivery as on Telegram, typed instead of tapped.
 
 Operators use it to preview content; anyone can use it to try the bot without a token.
-Buttons are numbered: type the number. Commands work as on Telegram (/start, /status, ...).
+Buttons are numbered: type the number (any other number, 0 or 3000, is sent as typed text). Commands work as on Telegram (/start, /status, ...).
 Terminal-only lines start with a colon: ``:file PATH [caption]`` (also ``:photo``, ``:voice``,
 ``:audio``, ``:video``) sends a file as evidence; ``:q`` quits. Files the bot hands back
 (originals, the export ZIP) are written to ./shouhu-out/ (readable by this user only), and
@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -30,6 +30,7 @@ from handlers.delivery import deliver
 from storage.crypto import CHUNK_SIZE
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
+MAX_BUTTON_NUMBER = 99  # a larger number (or 0) is typed text: an amount such as 3000
 KINDS = {":file": "document", ":photo": "photo", ":voice": "voice", ":audio": "audio", ":video": "video"}
 TAG = re.compile(r"<[^>]+>")
 
@@ -53,13 +54,13 @@ class TerminalOutput:
         return None
 
     async def send_file(self, path: Path, caption: str | None = None) -> int | None:
-        out = self.term.out_dir
-        out.mkdir(mode=0o700, exist_ok=True)
-        dest = out / path.name
-        shutil.copyfile(path, dest)
-        os.chmod(dest, 0o600)
-        self.term.written.add(dest.name)
-        self.term.say(plain(self.term.loc.msg("terminal_file", path=dest)))
+        self.term.keep(path.name, lambda dest: shutil.copyfile(path, dest))
+        return None
+
+    async def send_image(self, data: bytes, name: str, caption: str | None = None) -> int | None:
+        if caption:
+            self.term.say(plain(caption))
+        self.term.keep(name, lambda dest: dest.write_bytes(data))
         return None
 
     async def notify(self, chat_id: int, msg: Message) -> int | None:
@@ -108,8 +109,17 @@ class Terminal:
         return [
             p.name
             for p in self.out_dir.iterdir()
-            if p.is_file() and (p.name.startswith("shouhu_evidence_") or re.match(r"E-\d{3,}_", p.name))
+            if p.is_file() and (p.name.startswith("shouhu_") or re.match(r"E-\d{3,}_", p.name))
         ]
+
+    def keep(self, name: str, write: Callable[[Path], object]) -> None:
+        """A file the bot hands over, written into ``out_dir`` (this user only; /delete removes it)."""
+        self.out_dir.mkdir(mode=0o700, exist_ok=True)
+        dest = self.out_dir / name
+        write(dest)
+        os.chmod(dest, 0o600)
+        self.written.add(dest.name)
+        self.say(plain(self.loc.msg("terminal_file", path=dest)))
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -123,7 +133,7 @@ class Terminal:
                 self.say(f"  [{i}] {b.label}")
 
     async def event_for(self, line: str) -> Event | None:
-        if line.isdigit() and self.buttons:
+        if line.isdigit() and self.buttons and 1 <= int(line) <= MAX_BUTTON_NUMBER:  # 0, 3000: an amount typed
             n = int(line)
             if not 1 <= n <= len(self.buttons):
                 self.say(plain(self.loc.msg("terminal_pick", count=len(self.buttons))))

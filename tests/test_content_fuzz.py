@@ -31,7 +31,8 @@ READ = (
     "phrases.yaml",
     "messages*.yaml",
     "nodes*.yaml",
-)  # what flows.content reads (interest.yaml is flows/interest.py's)
+    "interest.yaml",
+)  # what flows.content reads
 FILES = sorted({p.name for pattern in READ for p in (CONTENT_DIR / "zh-CN").glob(pattern)})
 ID_MAPS = ("nodes", "law", "checklists", "messages")  # top keys whose children are ids
 ORIGINAL = {name: yaml.safe_load((CONTENT_DIR / "zh-CN" / name).read_text(encoding="utf-8")) for name in FILES}

@@ -13,6 +13,7 @@ a malformed file is such a problem, never a traceback.
     messages.py  messages*.yaml, merged
     nodes.py     nodes*.yaml
     phrases.py   phrases.yaml (optional): what people type, per node, for the free-text matcher
+    interest.py  interest.yaml (optional): the LPR table and the lines the interest check compares with
     graph.py     references between nodes, reachability, dead ends
     shapes.py    every file's keys, types and limits, declared once (readers and schema use them)
     schema_json.py  content/schema.json generated from shapes.py, and a checker for it
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from flows.content.drafts import read_drafts
 from flows.content.graph import check_graph
+from flows.content.interest import InterestRules, read_interest
 from flows.content.limits import (
     ALLOWED_TAGS,
     MAX_LABEL_WIDTH,
@@ -85,6 +87,7 @@ __all__ = [
     "Checklist",
     "ChecklistItem",
     "Content",
+    "InterestRules",
     "LawFact",
     "Locale",
     "Node",
@@ -130,6 +133,7 @@ def load_locale(
     steps = read_steps(r)
     found = read_nodes(r, law, checklists, actions, len(steps.steps) if steps.read else None)
     vocabulary = read_phrases(r, found)
+    interest = read_interest(r, law)
     check_graph(r, bot, steps, found)
     drafts = read_drafts(r, categories)
     if r.problems:
@@ -153,6 +157,7 @@ def load_locale(
         crisis_exceptions=crisis.exceptions,
         vocabulary=vocabulary,
         drafts=drafts,
+        interest=interest,
     ), []
 
 

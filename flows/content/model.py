@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flows.content.drafts import DraftsContent
+    from flows.content.interest import InterestRules
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class Locale:
     crisis_exceptions: tuple[str, ...] = ()  # crisis.yaml ``except``: phrases that only look like distress
     vocabulary: Vocabulary = field(default_factory=Vocabulary, repr=False)
     drafts: DraftsContent | None = field(default=None, repr=False)  # templates, 证明内容, reminder delays
+    interest: InterestRules | None = field(default=None, repr=False)  # interest.yaml: caps for the interest check
 
     def msg(self, key: str, **values: Any) -> str:
         """The sentence under ``key`` with ``values`` filled in (values are escaped for HTML)."""

@@ -324,21 +324,15 @@ INTEREST = Obj(
                         "source": opt(Text("where it is written")),
                         "note": opt(Text("why it is only a number")),
                         "as_of": req(Date("the day it was checked")),
+                        "law": opt(LAW_REFS),
                     },
                     "a fixed line (24%, 36%)",
                 ),
                 "line id -> line",
             )
         ),
-        "messages": req(
-            MapOf(
-                Obj({"text": req(Text("the sentence (Telegram HTML)")), **_CLAIM_FIELDS}, "a sentence of the check"),
-                "key -> sentence",
-                MESSAGE_KEY_PATTERN,
-            )
-        ),
     },
-    "interest.yaml: the LPR table, the caps and the interest check's words (read by flows/interest.py)",
+    "interest.yaml: the LPR table and the lines the interest check compares with (its words: messages_interest.yaml)",
 )
 
 PROVES = Obj(

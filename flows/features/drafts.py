@@ -9,8 +9,8 @@ delivery writes it only to storage's scratch folder while sending it.
 Rendering is CPU work (docxtpl + lxml; benchmarks/drafts.py measures it for 500 evidence items
 and 300 incidents): the handler only reads the case record and returns ``SendDocument`` replies
 whose ``make()`` the delivery calls in a worker thread after the update's transaction, so neither
-the event loop nor the database's single writer waits for it. The export's copy is made inside
-the export's transaction (the ``exports`` hook returns bytes), also in a worker thread.
+the event loop nor the database's single writer waits for it. The export's copies are made the
+same way: the ``exports`` hook returns the functions, the export calls them after its read.
 
 Callback data:
     dg|<id>   make draft <id> (complaint, police, lawsuit, evidence) or ``all``
@@ -18,16 +18,15 @@ Callback data:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Callable
 from functools import partial
 
-from documents import DRAFTS, DraftData, TemplateProblem, Words, build_context, for_draft, render, render_drafts
+from documents import DRAFTS, DraftData, Words, build_context, for_draft, render
 from documents.context import FACT_FIELDS, facts_context, log_context
 from flows.content import Locale
-from flows.feature import Feature, Id, Route, Stale, Turn, messages
+from flows.feature import Feature, FileBody, Id, Route, Stale, Turn, messages
 from flows.features import reminders
 from flows.filing import COMPLAINT_CHANNELS, FILING, Filing
 from flows.model import Btn, Keyboard, Message, Reply, SendDocument, Toast
@@ -199,22 +198,16 @@ async def menu_pressed(turn: Turn) -> list[Reply]:
     return [Toast(""), *await intro(turn)]
 
 
-async def export_files(turn: Turn) -> dict[str, bytes]:
-    """All four drafts, made now, in the export's drafts folder (rendered in a worker thread)."""
+async def export_files(turn: Turn) -> dict[str, FileBody]:
+    """All four drafts in the export's drafts folder: the case record is read now, the documents
+    are made by the export after its read transaction, in a worker thread."""
     loc = turn.loc
     chosen = available(loc, DRAFTS)
     if not chosen:
         return {}
     data = await gather(turn)
-    try:
-        made = await asyncio.to_thread(
-            render_drafts, {d: loc.drafts.templates[d] for d in chosen if loc.drafts}, data, turn.prepared("drafts")
-        )
-    except TemplateProblem:
-        log.exception("a draft template failed to render for the export; the export goes without drafts")
-        return {}
     folder = loc.msg("draft_export_folder")
-    return {f"{folder}/{file_name(loc, d, data)}": body for d, body in made.items()}
+    return {f"{folder}/{file_name(loc, d, data)}": renderer(turn, data, d) for d in chosen}
 
 
 FEATURE = Feature(

@@ -12,14 +12,22 @@ from __future__ import annotations
 from flows.content import Locale
 from flows.feature import Feature, Id, Route, Stale, Turn, messages
 from flows.model import Btn, DeleteMessages, Export, Message, Reply, Toast
+from flows.record import FACTS, INCIDENT
 from flows.screens import continue_row, render
 
 FAILED_SHOWN = 100  # damaged items named in one message
 
 
+async def _anything(turn: Turn) -> bool:
+    """Evidence, or the case record the features export (the harassment log, the facts)."""
+    if await turn.store.evidence_count(turn.case):
+        return True
+    return any([await turn.store.record_list(turn.case, kind) for kind in (INCIDENT, FACTS)])
+
+
 async def ask_export(turn: Turn) -> list[Reply]:
     loc = turn.loc
-    if not await turn.store.evidence_count(turn.case):
+    if not await _anything(turn):
         return [Message(loc.msg("export_empty"), continue_row(loc))]
     return [
         Message(
@@ -45,7 +53,7 @@ async def export(turn: Turn, answer: str) -> list[Reply]:
         return [Toast(""), render(turn.case, loc)]
     if answer != "ok":
         raise Stale(answer)
-    if not await turn.store.evidence_count(turn.case):
+    if not await _anything(turn):
         return [Toast(""), Message(loc.msg("export_empty"), continue_row(loc))]
     return [Toast(""), Message(loc.msg("export_preparing")), Export()]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.fakes.call import Call, api_method
 from tests.fakes.message_content import CAPTION, TEXT, FieldRule, Markup, read_formatted, read_markup
-from tests.fakes.methods_files import FileMethods
+from tests.fakes.methods_files import FileMethods, image_size
 from tests.fakes.protocol import DELETE_WINDOW_SECONDS, MAX_DELETE_IDS, NOT_MODIFIED, bad
 from tests.fakes.records import ChatState, FileRecord, Formatted, StoredMessage
 
@@ -33,6 +33,21 @@ class MessageMethods(FileMethods):
         caption = self._formatted(call, CAPTION)
         record = self._input_file(call, "document")
         return self._send(call, caption=caption, media=("document", record, record.document()))
+
+    @api_method("sendPhoto")
+    def _api_send_photo(self, call: Call) -> dict[str, Any]:
+        """Like sendDocument, but Telegram must be able to read the bytes as a picture: an
+        unreadable one is IMAGE_PROCESS_FAILED; width + height over 10000, or one side over 20
+        times the other, PHOTO_INVALID_DIMENSIONS."""
+        caption = self._formatted(call, CAPTION)
+        record = self._input_file(call, "photo")
+        size = image_size(record.read())
+        if size is None:
+            raise bad("IMAGE_PROCESS_FAILED")
+        w, h = size
+        if w + h > 10000 or max(w, h) > 20 * min(w, h):
+            raise bad("PHOTO_INVALID_DIMENSIONS")
+        return self._send(call, caption=caption, media=("photo", record, [record.fields(width=w, height=h)]))
 
     def _formatted(self, call: Call, rule: FieldRule) -> Formatted:
         return read_formatted(call, rule, strict_entities=self.strict_html_entities)

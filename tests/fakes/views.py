@@ -86,6 +86,7 @@ class BotMessage:
     deleted: bool
     version: int
     reply_to_message_id: int | None
+    photo: DocumentView | None = None  # a picture the bot sent (sendPhoto): its bytes as uploaded
 
     @classmethod
     def of(cls, message: StoredMessage) -> BotMessage:
@@ -108,6 +109,7 @@ class BotMessage:
             deleted=message.deleted,
             version=message.version,
             reply_to_message_id=message.reply_to.message_id if message.reply_to else None,
+            photo=DocumentView(message.file) if "photo" in message.media and message.file is not None else None,
         )
 
     @property
