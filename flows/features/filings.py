@@ -6,9 +6,9 @@ and its questions are asked one by one; every one can be skipped (a blank in the
 guess). When the last is answered, reminders are planned (flows/features/reminders.py).
 
 Callback data:
-    fl|                        the list                   fn|<type>     record a new filing
-    fv|<rid>|<field>|<value>   a button's answer (value ``-`` skips; a date: ``today``/``yesterday``)
-    fo|<rid>   open one        fr|<rid>  the 回执 came     fd|<rid>  ask to delete   fdy|<rid>  delete
+    pl|                        the list                   pn|<type>     record a new filing
+    pa|<rid>|<field>|<value>   a button's answer (value ``-`` skips; a date: ``today``/``yesterday``)
+    po|<rid>   open one        pr|<rid>  the 回执 came     pd|<rid>  ask to delete   pdy|<rid>  delete
 Texts it waits for: ``filing_<field>`` (item = the filing's number) for typed answers.
 """
 
@@ -69,7 +69,7 @@ async def _one(turn: Turn, rid: int) -> Filing:
 
 
 def _add_row(loc: Locale) -> tuple[Btn, ...]:
-    return tuple(Btn(loc.msg(f"btn_filing_{t}"), f"fn|{t}") for t in TYPES)
+    return tuple(Btn(loc.msg(f"btn_filing_{t}"), f"pn|{t}") for t in TYPES)
 
 
 async def filings_screen(turn: Turn, *, edit: bool = False) -> Message:
@@ -79,7 +79,7 @@ async def filings_screen(turn: Turn, *, edit: bool = False) -> Message:
         return Message(loc.msg("filings_empty"), (_add_row(loc), *continue_row(loc)), edit)
     lines = [loc.msg("filings_header")] + [line(loc, n, f) for n, (_, f) in enumerate(found, start=1)]
     latest = list(enumerate(found, start=1))[-OPEN_BUTTONS:]  # the list shows all; the latest can be opened
-    opens = tuple(Btn(loc.msg("btn_filing_open", n=n), f"fo|{rid}") for n, (rid, _) in latest)
+    opens = tuple(Btn(loc.msg("btn_filing_open", n=n), f"po|{rid}") for n, (rid, _) in latest)
     return Message("\n".join(lines), (opens, _add_row(loc), *continue_row(loc)), edit)
 
 
@@ -95,9 +95,9 @@ async def show_pressed(turn: Turn) -> list[Reply]:
 
 
 def _question(loc: Locale, rid: int, f: Filing, field: str) -> Message:
-    skip = Btn(loc.msg("btn_skip"), f"fv|{rid}|{field}|-")
+    skip = Btn(loc.msg("btn_skip"), f"pa|{rid}|{field}|-")
     if field == "channel":
-        opts = [Btn(loc.msg(f"filing_channel_{c}"), f"fv|{rid}|channel|{c}") for c in COMPLAINT_CHANNELS]
+        opts = [Btn(loc.msg(f"filing_channel_{c}"), f"pa|{rid}|channel|{c}") for c in COMPLAINT_CHANNELS]
         rows: Keyboard = (*(tuple(opts[i : i + 2]) for i in range(0, len(opts), 2)), (skip,))
         return Message(loc.msg("filing_ask_channel"), rows)
     if field == "receipt":
@@ -105,8 +105,8 @@ def _question(loc: Locale, rid: int, f: Filing, field: str) -> Message:
             loc.msg("filing_ask_receipt"),
             (
                 (
-                    Btn(loc.msg("btn_receipt_yes"), f"fv|{rid}|receipt|yes"),
-                    Btn(loc.msg("btn_receipt_no"), f"fv|{rid}|receipt|no"),
+                    Btn(loc.msg("btn_receipt_yes"), f"pa|{rid}|receipt|yes"),
+                    Btn(loc.msg("btn_receipt_no"), f"pa|{rid}|receipt|no"),
                 ),
             ),
         )
@@ -115,8 +115,8 @@ def _question(loc: Locale, rid: int, f: Filing, field: str) -> Message:
             loc.msg("filing_ask_date", what=loc.msg(f"filing_type_{f.type}")),
             (
                 (
-                    Btn(loc.msg("btn_today"), f"fv|{rid}|on|today"),
-                    Btn(loc.msg("btn_yesterday"), f"fv|{rid}|on|yesterday"),
+                    Btn(loc.msg("btn_today"), f"pa|{rid}|on|today"),
+                    Btn(loc.msg("btn_yesterday"), f"pa|{rid}|on|yesterday"),
                 ),
                 (skip,),
             ),
@@ -142,7 +142,7 @@ async def _next(turn: Turn, rid: int, f: Filing, answered: str) -> list[Reply]:
     text = loc.msg("filing_saved", line=line(loc, n, f))
     if due is not None:
         text += "\n" + loc.msg("filing_reminder_set", date=due.astimezone(local_tz(loc)).strftime("%Y-%m-%d"))
-    return [Message(text, (_add_row(loc), (Btn(loc.msg("btn_filings"), "fl|"),), *continue_row(loc)))]
+    return [Message(text, (_add_row(loc), (Btn(loc.msg("btn_filings"), "pl|"),), *continue_row(loc)))]
 
 
 async def new(turn: Turn, kind: str) -> list[Reply]:
@@ -198,10 +198,10 @@ async def open_one(turn: Turn, rid: int) -> list[Reply]:
     n = [r for r, _ in await _all(turn)].index(rid) + 1
     first: tuple[Btn, ...] = ()
     if f.type == POLICE and f.receipt is not True:
-        first = (Btn(loc.msg("btn_got_receipt"), f"fr|{rid}"),)
+        first = (Btn(loc.msg("btn_got_receipt"), f"pr|{rid}"),)
     rows: Keyboard = (
         *((first,) if first else ()),
-        (Btn(loc.msg("btn_filing_delete"), f"fd|{rid}"), Btn(loc.msg("btn_filings"), "fl|")),
+        (Btn(loc.msg("btn_filing_delete"), f"pd|{rid}"), Btn(loc.msg("btn_filings"), "pl|")),
     )
     return [Toast(""), Message(line(loc, n, f), rows)]
 
@@ -213,7 +213,7 @@ async def got_receipt(turn: Turn, rid: int) -> list[Reply]:
     f = f.with_(receipt=True)
     await turn.store.record_put(turn.case, FILING, rid, f.to_body())
     await reminders.cancel(turn, rid)  # nothing to chase any more
-    return [Toast(""), Message(turn.loc.msg("filing_receipt_saved"), ((Btn(turn.loc.msg("btn_filings"), "fl|"),),))]
+    return [Toast(""), Message(turn.loc.msg("filing_receipt_saved"), ((Btn(turn.loc.msg("btn_filings"), "pl|"),),))]
 
 
 async def ask_delete(turn: Turn, rid: int) -> list[Reply]:
@@ -223,7 +223,7 @@ async def ask_delete(turn: Turn, rid: int) -> list[Reply]:
         Toast(""),
         Message(
             loc.msg("filing_delete_confirm", line=line(loc, n, f)),
-            ((Btn(loc.msg("btn_filing_delete_yes"), f"fdy|{rid}"), Btn(loc.msg("btn_cancel"), f"fo|{rid}")),),
+            ((Btn(loc.msg("btn_filing_delete_yes"), f"pdy|{rid}"), Btn(loc.msg("btn_cancel"), f"po|{rid}")),),
         ),
     ]
 
@@ -292,13 +292,13 @@ FEATURE = Feature(
     name="filings",
     commands={"filings": show},
     buttons={
-        "fl": Route(show_pressed),
-        "fn": Route(new, (Id,)),
-        "fv": Route(answer, (int, Id, Id)),
-        "fo": Route(open_one, (int,)),
-        "fr": Route(got_receipt, (int,)),
-        "fd": Route(ask_delete, (int,)),
-        "fdy": Route(delete, (int,)),
+        "pl": Route(show_pressed),
+        "pn": Route(new, (Id,)),
+        "pa": Route(answer, (int, Id, Id)),
+        "po": Route(open_one, (int,)),
+        "pr": Route(got_receipt, (int,)),
+        "pd": Route(ask_delete, (int,)),
+        "pdy": Route(delete, (int,)),
     },
     texts={f"filing_{field}": typed for field in TYPED},
     exports=export_file,

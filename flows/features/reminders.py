@@ -191,7 +191,7 @@ async def put_back(turn: Turn, fired: Fired, at: datetime) -> None:
 
 def reminder_buttons(loc: Locale) -> Keyboard:
     return (
-        (Btn(loc.msg("btn_reminders_off"), "rm|off"), Btn(loc.msg("btn_filings"), "fl|")),
+        (Btn(loc.msg("btn_reminders_off"), "rm|off"), Btn(loc.msg("btn_filings"), "pl|")),
         *continue_row(loc),
     )
 
