@@ -1,5 +1,6 @@
 # make run   : set up .venv if needed, install, start the bot (Telegram if TELEGRAM_BOT_TOKEN is set, else the terminal chat)
-# make test  : set up .venv if needed, install with test tools, lint (ruff) and type-check (mypy), run the whole suite
+# make test  : set up .venv if needed, install with test tools (and psycopg), lint (ruff) and type-check (mypy), run the whole suite
+#              (storage tests run on SQLite and on a PostgreSQL the tests start from the installed server binaries)
 # make check : validate content/
 # make bench : run the benchmarks (results in benchmarks/RESULTS.md)
 
@@ -12,7 +13,7 @@ PY     := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,postgres]'
 	touch $@
 
 run: $(VENV)/.installed

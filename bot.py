@@ -4,6 +4,7 @@ python bot.py              run on Telegram (long polling); needs TELEGRAM_BOT_TO
 python bot.py webhook      run on Telegram, updates posted to SHOUHU_WEBHOOK_URL (docs/DEPLOY.md)
 python bot.py chat         talk to the bot in this terminal; no token needed
 python bot.py check [DIR] [--strict]  validate content (default: SHOUHU_CONTENT_DIR or ./content)
+python bot.py migrate --to postgresql://...  copy this SQLite instance into an empty PostgreSQL
 """
 
 from __future__ import annotations
@@ -80,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check", help="validate content and exit (1 on errors; warnings too with --strict)")
     check.add_argument("dir", nargs="?", help="content folder (default: SHOUHU_CONTENT_DIR or ./content)")
     check.add_argument("--strict", action="store_true", help="fail on warnings too (e.g. an as_of over a year old)")
+    migrate = sub.add_parser("migrate", help="copy the SQLite instance in SHOUHU_DATA_DIR into an empty PostgreSQL")
+    migrate.add_argument(
+        "--to",
+        required=True,
+        metavar="postgresql://...",
+        help="the empty database (a password: use ~/.pgpass or PGPASSWORD)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -87,6 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.command == "migrate":
+        setup_logging(logging.WARNING)
+        from storage import pg_migrate
+
+        return asyncio.run(
+            pg_migrate.run(
+                args.to,
+                settings.data_dir,
+                settings.master_key,
+                key_file=settings.key_file,
+                key_in_data_dir=settings.key_in_data_dir,
+                say=lambda line: print(line, file=sys.stderr),
+            )
+        )
     content_dir = Path(args.dir) if args.command == "check" and args.dir else settings.content_dir
     if args.command == "check":
         return run_check(content_dir, strict=args.strict)
@@ -100,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(logging.WARNING if args.command == "chat" else logging.INFO)  # keep the chat readable
     from storage.crypto import MasterKeyError
+    from storage.errors import StorageUnavailable
 
     try:
         if args.command == "chat":
@@ -125,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    except MasterKeyError as exc:
+    except (MasterKeyError, StorageUnavailable) as exc:  # a key or a database that cannot be opened: a sentence
         print(exc, file=sys.stderr)
         return 2
     return 0

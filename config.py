@@ -57,6 +57,7 @@ class Settings:
         return urlsplit(self.webhook_url or "").path or "/"
 
     witness_days: int = 14  # how long a witness invitation link stays open
+    database_url: str | None = field(default=None, repr=False)  # postgresql://...: may hold a password
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Settings:
@@ -109,7 +110,22 @@ class Settings:
             webhook_secret=secret,
             config_file=config_file,
             witness_days=witness_days,
+            database_url=_database_url(env.get("SHOUHU_DATABASE_URL", "")),
         )
+
+
+def _database_url(value: str) -> str | None:
+    """SHOUHU_DATABASE_URL: unset for SQLite in the data dir, or a PostgreSQL URL. The message
+    never repeats the value: it may hold a password."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "SHOUHU_DATABASE_URL must be a PostgreSQL URL starting with postgresql:// "
+            "(or be unset, for SQLite in SHOUHU_DATA_DIR)."
+        )
+    return value
 
 
 def _group_id(value: str | None, origin: str) -> int | None:

@@ -17,7 +17,7 @@ from flows.engine import Engine
 from flows.features import FEATURES, handoff
 from flows.model import Case, Event, FileProblem, Reply, StagedFile, Upload, UploadFailed
 from storage.base import CaseKey, Storage
-from storage.errors import EmptyFile, OverQuota
+from storage.errors import EmptyFile, OverQuota, StorageUnavailable
 from storage.sqlite import SqliteStorage
 
 
@@ -33,8 +33,23 @@ class Services:
 
 async def open_storage(settings: Settings) -> Storage:
     """Which storage backend a deployment uses: the one place adapters get their ``Storage``
-    from. SQLite is the only backend today; a database URL setting will choose PostgreSQL here,
-    and nothing in flows/ or the rest of handlers/ changes."""
+    from. SHOUHU_DATABASE_URL set: PostgreSQL (psycopg imported only then); unset: SQLite in the
+    data dir. Nothing in flows/ or the rest of handlers/ changes."""
+    if settings.database_url:
+        try:
+            from storage.postgres import PostgresStorage
+        except ImportError as exc:
+            raise StorageUnavailable(
+                "SHOUHU_DATABASE_URL is set, but psycopg is not installed: pip install -e '.[postgres]'"
+            ) from exc
+
+        return await PostgresStorage.open(
+            settings.database_url,
+            settings.data_dir,
+            settings.master_key,
+            key_file=settings.key_file,
+            key_in_data_dir=settings.key_in_data_dir,
+        )
     return await SqliteStorage.open(
         settings.data_dir, settings.master_key, key_file=settings.key_file, key_in_data_dir=settings.key_in_data_dir
     )

@@ -1,8 +1,9 @@
 """What the adapters and the engine may ask of storage, whatever database is behind it.
 
-SQLite (``storage.sqlite``) is the embedded default and today the only implementation. A
-backend for several workers (PostgreSQL for state and the journal, object storage for sealed
-files) implements the same four interfaces and needs no change in ``flows/`` or ``handlers/``:
+SQLite (``storage.sqlite``) is the embedded default; PostgreSQL (``storage.postgres``, chosen by
+SHOUHU_DATABASE_URL in ``handlers.core.open_storage``) keeps state, the journal and the sealed
+files in one database for a deployment beyond one machine (docs/POSTGRES.md). Both implement the
+same four interfaces, and ``flows/`` and ``handlers/`` do not know which one runs:
 
     Storage         open/close, one transaction per update, the update journal, cases, evidence
                     reading, the bot's sent-message ids, periodic maintenance
@@ -97,7 +98,9 @@ class EvidenceVault(ABC):
         self, case_id: str, case_key: bytes, chunks: AsyncIterable[bytes], *, max_bytes: int
     ) -> tuple[str, Path, str, int]:
         """Store ``chunks``; return (blob_id, path, sha256 hex, size). Nothing stays on failure.
-        Raises EmptyFile for zero bytes, OverQuota past ``max_bytes``."""
+        Raises EmptyFile for zero bytes, OverQuota past ``max_bytes``. ``path`` is the sealed
+        file on this machine's disk; a vault that keeps no local file (PostgreSQL) returns a path
+        where nothing exists, so unlinking it is harmless."""
 
     async def write_bytes(self, case_id: str, case_key: bytes, data: bytes) -> tuple[str, Path, str, int]:
         async def one() -> AsyncIterator[bytes]:

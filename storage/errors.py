@@ -2,6 +2,8 @@
 
 StorageError
  ├── AlreadyHandled      this update_id was handled before (Telegram redelivered it): do nothing
+ ├── StorageUnavailable  the database server cannot be reached now (also an OSError: callers
+ │                       that retry or call a read UNREADABLE on a disk error do the same here)
  ├── IngestError         an upload could not be stored; nothing half-stored remains
  │    ├── EmptyFile      zero bytes arrived
  │    └── OverQuota      the case's storage quota would be exceeded
@@ -17,6 +19,10 @@ class StorageError(Exception):
 
 
 class AlreadyHandled(StorageError):
+    pass
+
+
+class StorageUnavailable(StorageError, OSError):
     pass
 
 

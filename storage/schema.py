@@ -1,25 +1,61 @@
-"""The SQLite schema, as migrations: one list of statements per version, applied in order.
+"""The schema of both backends, as migrations: one list of steps per version, applied in order.
 
-``PRAGMA user_version`` holds the version reached. Each version runs in one transaction with
-its statements executed one by one (never a script split on ``;``, which would break on a
-``;`` inside a string or a trigger). A step that needs keys (sealing what was stored in the
-clear) is a function given the connection and the keyring, run between the statements. Add a
-version at the end; never edit one that shipped.
+SQLite keeps the version reached in ``PRAGMA user_version``, PostgreSQL in ``schema_version``.
+Each version runs in one transaction with its statements executed one by one (never a script
+split on ``;``, which would break on a ``;`` inside a string or a trigger). A step is
+
+* a string: the same statement in both dialects;
+* ``Sql(sqlite=..., postgresql=...)``: the statement as each dialect says it ("" where a dialect
+  has nothing to do); ``typed(...)`` derives the PostgreSQL form of a ``CREATE TABLE`` written
+  for SQLite by naming its two column types the way PostgreSQL does (``INTEGER`` -> ``BIGINT``:
+  Telegram ids pass 2**31; ``BLOB`` -> ``BYTEA``), so the table is written once;
+* a function given the connection and the keyring (sealing what was stored in the clear), run
+  between the statements through the SQL both dialects share (``storage.pg_compat``).
+
+Add a version at the end; never edit one that shipped (the SQLite form of every shipped
+statement is exactly the text it always was).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
-
-import aiosqlite
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from storage.sealing import Keyring, RowSealer
 
-DataStep = Callable[[aiosqlite.Connection, Keyring], Awaitable[None]]
-Step = str | DataStep
+Dialect = Literal["sqlite", "postgresql"]
 
 
-async def seal_evidence_rows(db: aiosqlite.Connection, keys: Keyring) -> None:
+@dataclass(frozen=True)
+class Sql:
+    """One statement as each dialect says it; "" where a dialect has nothing to do."""
+
+    sqlite: str
+    postgresql: str
+
+    def for_dialect(self, dialect: Dialect) -> str:
+        return self.sqlite if dialect == "sqlite" else self.postgresql
+
+
+_PG_TYPES = {"INTEGER": "BIGINT", "BLOB": "BYTEA"}
+
+
+def typed(statement: str) -> Sql:
+    """A ``CREATE TABLE`` written for SQLite, and the same table with PostgreSQL's type names."""
+    return Sql(statement, re.sub(r"\b(INTEGER|BLOB)\b", lambda m: _PG_TYPES[m.group(1)], statement))
+
+
+DataStep = Callable[[Any, Keyring], Awaitable[None]]  # an aiosqlite connection or storage.pg_compat.PgDb
+Step = str | Sql | DataStep
+
+
+def statement(step: str | Sql, dialect: Dialect) -> str:
+    return step if isinstance(step, str) else step.for_dialect(dialect)
+
+
+async def seal_evidence_rows(db: Any, keys: Keyring) -> None:
     """Version 2: every case key rewrapped bound to its chat; every evidence row copied into
     the new table with its hash and file_unique_id sealed, its duplicate key and its seal."""
     async with db.execute("SELECT id, chat_id, wrapped_key FROM cases") as cur:
@@ -61,7 +97,8 @@ async def seal_evidence_rows(db: aiosqlite.Connection, keys: Keyring) -> None:
 MIGRATIONS: list[list[Step]] = [
     # 1: the foundation and the evidence locker
     [
-        """
+        typed(
+            """
         CREATE TABLE cases (
             id          TEXT PRIMARY KEY,
             chat_id     INTEGER NOT NULL UNIQUE,
@@ -74,8 +111,10 @@ MIGRATIONS: list[list[Step]] = [
             created_at  TEXT NOT NULL,
             updated_at  TEXT NOT NULL
         )
-        """,
         """
+        ),
+        typed(
+            """
         CREATE TABLE evidence (
             case_id        TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             no             INTEGER NOT NULL,
@@ -95,26 +134,32 @@ MIGRATIONS: list[list[Step]] = [
             PRIMARY KEY (case_id, no),
             UNIQUE (case_id, sha256)
         )
-        """,
         """
+        ),
+        typed(
+            """
         CREATE TABLE chat_messages (
             case_id    TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             message_id INTEGER NOT NULL,
             at         TEXT NOT NULL,
             PRIMARY KEY (case_id, message_id)
         )
-        """,
         """
+        ),
+        typed(
+            """
         CREATE TABLE updates (
             update_id   INTEGER PRIMARY KEY,
             payload     BLOB,
             received_at TEXT NOT NULL,
             handled_at  TEXT
         )
-        """,
+        """
+        ),
     ],  # 2: the stored record bound under the case key; no bare hash, no cross-bot file id in the clear
     [
-        """
+        typed(
+            """
         CREATE TABLE evidence_v2 (
             case_id        TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             no             INTEGER NOT NULL,
@@ -136,16 +181,18 @@ MIGRATIONS: list[list[Step]] = [
             PRIMARY KEY (case_id, no),
             UNIQUE (case_id, dup_key)
         )
-        """,
+        """
+        ),
         seal_evidence_rows,
-        "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+        typed("CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)"),
         "DROP TABLE evidence",
         "ALTER TABLE evidence_v2 RENAME TO evidence",
     ],
     # 3: the case record: what features keep beside the evidence (harassment log, facts,
     #    filings, reminders, witness invitations), each a sealed JSON body under the case key
     [
-        """
+        typed(
+            """
         CREATE TABLE records (
             case_id    TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             kind       TEXT NOT NULL,
@@ -157,11 +204,43 @@ MIGRATIONS: list[list[Step]] = [
             updated_at TEXT NOT NULL,
             PRIMARY KEY (case_id, kind, rid)
         )
-        """,
+        """
+        ),
         "CREATE INDEX records_due ON records (due_at) WHERE due_at IS NOT NULL",
         "CREATE UNIQUE INDEX records_lookup ON records (kind, lookup) WHERE lookup IS NOT NULL",
+    ],  # 4: sealed evidence inside the database (PostgreSQL: one system to back up). SQLite keeps
+    #    its sealed files in the vault folder and has nothing to do. A blob's chunks are the bytes
+    #    of the sealed file (storage.crypto's STREAM format) in order, cut where they arrived;
+    #    EXTERNAL storage: ciphertext does not compress, so PostgreSQL should not try.
+    [
+        Sql(
+            "",
+            """
+            CREATE TABLE blobs (
+                blob_id    TEXT PRIMARY KEY,
+                case_id    TEXT NOT NULL,
+                size       BIGINT NOT NULL DEFAULT 0,
+                chunks     INTEGER NOT NULL DEFAULT 0,
+                complete   BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at TEXT NOT NULL
+            )
+            """,
+        ),
+        Sql("", "CREATE INDEX blobs_case ON blobs (case_id)"),
+        Sql(
+            "",
+            """
+            CREATE TABLE blob_chunks (
+                blob_id TEXT NOT NULL REFERENCES blobs(blob_id) ON DELETE CASCADE,
+                seq     INTEGER NOT NULL,
+                data    BYTEA NOT NULL,
+                PRIMARY KEY (blob_id, seq)
+            )
+            """,
+        ),
+        Sql("", "ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL"),
     ],
-    # 4: a record may hold a vault file (a witness's upload waiting for the victim's decision): the
+    # 5: a record may hold a vault file (a witness's upload waiting for the victim's decision): the
     #    sweep at start keeps it, and deleting the record removes it. Blob ids are random and name
     #    nothing, like the vault's file names, so the column is not sealed.
     ["ALTER TABLE records ADD COLUMN blob_id TEXT"],

@@ -39,7 +39,7 @@ from storage.base import (
 from storage.errors import AlreadyHandled
 from storage.isolation import MemoryChatIsolation
 from storage.masterkey import KeySource, default_key_file, load_master_key
-from storage.schema import MIGRATIONS
+from storage.schema import MIGRATIONS, Sql, statement
 from storage.sealing import Keyring
 from storage.sqlite_stats import read_stats
 from storage.sqlite_tx import DELETABLE_FOR, SqliteTx, iso, now
@@ -68,8 +68,9 @@ async def migrate(db: aiosqlite.Connection, keys: Keyring) -> int:
         await db.execute("BEGIN IMMEDIATE")
         try:
             for step in statements:
-                if isinstance(step, str):
-                    await db.execute(step)
+                if isinstance(step, str | Sql):
+                    if sql := statement(step, "sqlite"):
+                        await db.execute(sql)
                 else:
                     await step(db, keys)
             await db.execute(f"PRAGMA user_version = {number:d}")
@@ -89,7 +90,7 @@ class SqliteStorage(Storage):
         self.data_dir = data_dir
         self.keys = keys
         self.clock = clock
-        self.vault = LocalVault(data_dir / "vault")
+        self.vault: LocalVault = LocalVault(data_dir / "vault")
         self.tmp_dir = data_dir / "tmp"
         self._write = asyncio.Lock()
         self._wipe_pending = False
@@ -203,7 +204,7 @@ class SqliteStorage(Storage):
             async for row in cur:
                 known.setdefault(row["case_id"], set()).add(row["blob_id"])
         await self.vault.sweep(known)
-        await asyncio.to_thread(_empty_folder, self.tmp_dir)
+        await asyncio.to_thread(empty_folder, self.tmp_dir)
 
     # ------------------------------------------------------------------ the update journal
 
@@ -447,7 +448,7 @@ async def _sealed_contents(db: aiosqlite.Connection) -> str:
     return " and ".join(p for p in parts if p)
 
 
-def _empty_folder(folder: Path) -> None:
+def empty_folder(folder: Path) -> None:
     folder.mkdir(exist_ok=True, mode=0o700)
     for entry in folder.iterdir():
         if entry.is_dir() and not entry.is_symlink():

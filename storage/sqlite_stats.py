@@ -1,4 +1,4 @@
-"""/stats for SQLite: counts straight from the columns that are stored in the clear (locale, node,
+"""/stats (SQLite, and PostgreSQL through storage.pg_compat): counts straight from the columns that are stored in the clear (locale, node,
 times, sizes, record kinds). Nothing sealed is opened and no chat id is selected."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ async def read_stats(db: aiosqlite.Connection, now: datetime) -> Stats:
     async with db.execute("SELECT locale, node, COUNT(*) FROM cases GROUP BY locale, node") as cur:
         by_node = {(row[0], row[1]): int(row[2]) async for row in cur}
     async with db.execute(
-        "SELECT COALESCE(SUM(updated_at >= ?), 0), COALESCE(SUM(updated_at >= ?), 0) FROM cases",
+        "SELECT COALESCE(SUM(CASE WHEN updated_at >= ? THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN updated_at >= ? THEN 1 ELSE 0 END), 0) FROM cases",
         (iso(now - timedelta(days=7)), iso(now - timedelta(days=30))),
     ) as cur:
         active = await cur.fetchone()

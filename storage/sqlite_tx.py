@@ -1,6 +1,9 @@
-"""One update's work on SQLite: the ``Transaction`` the engine sees (``flows.model.CaseStore``).
+"""One update's work: the ``Transaction`` the engine sees (``flows.model.CaseStore``).
 
-Rows are read by column name (``aiosqlite.Row``). Whatever a victim wrote (caption, note, the
+Written in the SQL that SQLite and PostgreSQL share (``?`` and ``:name`` parameters, ``ON
+CONFLICT DO NOTHING``, no ``LIMIT -1``), so PostgreSQL runs this same code through
+``storage.pg_compat``, which speaks the slice of aiosqlite's API used here. Rows are read by
+column name (``aiosqlite.Row``, or ``pg_compat.Row``). Whatever a victim wrote (caption, note, the
 file's name) is sealed under the case key, bound to its case, item and field, before it is
 written. Files leave the vault only after the rows that named them are committed.
 """
@@ -22,6 +25,7 @@ from storage import crypto
 from storage.base import CaseKey, EvidenceVault, StoredEvidence, Transaction
 from storage.sealing import Keyring, RowSealer
 
+NO_LIMIT = 2**63 - 1  # LIMIT -1 is SQLite's alone; both take the largest BIGINT
 DELETABLE_FOR = timedelta(hours=47)  # Telegram lets a bot delete its messages for 48 hours
 COLUMNS = (
     "case_id, no, blob_id, kind, category, size, mime, extension, received_at, message_date, dup_key, "
@@ -123,7 +127,8 @@ class SqliteTx(Transaction):
             return
         t = iso(self.clock())
         await self.db.executemany(
-            "INSERT OR IGNORE INTO chat_messages (case_id, message_id, at) SELECT id, ?, ? FROM cases WHERE chat_id = ?",
+            "INSERT INTO chat_messages (case_id, message_id, at) SELECT id, ?, ? FROM cases WHERE chat_id = ? "
+            "ON CONFLICT DO NOTHING",
             [(mid, t, key.chat_id) for mid in message_ids],
         )
 
@@ -189,7 +194,7 @@ class SqliteTx(Transaction):
         if no is None:
             sql, params = (
                 f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? ORDER BY no LIMIT ? OFFSET ?",
-                (case.id, limit, offset),
+                (case.id, limit if limit >= 0 else NO_LIMIT, offset),
             )
         else:
             sql, params = f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? AND no = ?", (case.id, no)
@@ -227,7 +232,7 @@ class SqliteTx(Transaction):
 
     async def evidence_bytes(self, case: Case) -> int:
         row = await self._one("SELECT COALESCE(SUM(size), 0) AS n FROM evidence WHERE case_id = ?", (case.id,))
-        return row["n"] if row else 0
+        return int(row["n"]) if row else 0  # PostgreSQL's SUM of a BIGINT is a NUMERIC
 
     async def evidence_page(self, case: Case, offset: int, limit: int) -> list[EvidenceItem]:
         return [r.item for r in await self.records(case, offset, limit)]

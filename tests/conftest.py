@@ -1,4 +1,12 @@
-"""Shared fixtures: the real content, a fresh data dir, storage and the engine."""
+"""Shared fixtures: the real content, a fresh data dir, storage and the engine.
+
+Storage-dependent tests run against both backends: a test that asks for ``storage`` (or
+``bot``, or ``database_url``) runs once with SQLite and once with PostgreSQL (a real server
+started once per session from the installed binaries: tests/pg_server.py; each test in a schema
+of its own). ``@pytest.mark.backends("sqlite")`` keeps a test to the backends it names (it
+looks at SQLite's files or pragmas). Without the server binaries the PostgreSQL runs are
+skipped with that reason; with SHOUHU_REQUIRE_SYSTEM_TESTS=1 (CI) they fail instead.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,6 @@ import pytest
 
 from flows.content import load_content
 from flows.engine import Engine
-from storage.sqlite import SqliteStorage as Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "content"
@@ -43,9 +50,61 @@ def data_dir(tmp_path) -> Path:
     return d
 
 
+BACKENDS = ("sqlite", "postgresql")
+REQUIRE_ENV = "SHOUHU_REQUIRE_SYSTEM_TESTS"
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip a test that needs something this machine lacks; on CI (SHOUHU_REQUIRE_SYSTEM_TESTS=1)
+    fail instead, so a missing install step can never pass as green."""
+    if os.environ.get(REQUIRE_ENV, "").strip() == "1":
+        pytest.fail(f"{reason}; {REQUIRE_ENV}=1 requires this test to run", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends(*names): run only with these storage backends")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        metafunc.parametrize("backend", marker.args if marker else BACKENDS)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    from tests.pg_server import start_server
+
+    server = start_server()
+    if isinstance(server, str):
+        yield server  # the reason: each test that needs it skips (or fails on CI) with it
+        return
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-async def storage(data_dir):
-    s = await Storage.open(data_dir, MASTER_KEY)
+def pg_url(pg_server):
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+    if isinstance(pg_server, str):
+        require_or_skip(pg_server)
+    schema = pg_server.new_schema()
+    yield pg_server.url(search_path=schema)
+    pg_server.drop_schema(schema)
+
+
+@pytest.fixture
+def database_url(backend, request) -> str | None:
+    """None for SQLite, else a fresh PostgreSQL URL: what SHOUHU_DATABASE_URL would say."""
+    return None if backend == "sqlite" else request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+async def storage(data_dir, database_url):
+    from tests.backends import open_backend
+
+    s = await open_backend(data_dir, database_url)
     yield s
     await s.close()
 
@@ -105,8 +164,8 @@ async def running_bot(server: FakeBotAPI, data_dir: Path, **overrides):
 
 
 @pytest.fixture
-async def bot(fake, data_dir):
-    async with running_bot(fake, data_dir) as app:
+async def bot(fake, data_dir, database_url):
+    async with running_bot(fake, data_dir, database_url=database_url) as app:
         yield app
     assert not fake.unexpected, fake.unexpected
 

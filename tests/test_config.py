@@ -130,3 +130,13 @@ def test_webhook_settings_from_the_environment(tmp_path):
         )
     with pytest.raises(ConfigError, match="SHOUHU_WEBHOOK_PORT must be 1..65535"):
         Settings.from_env({"SHOUHU_WEBHOOK_PORT": "70000"}, cwd=tmp_path)
+
+
+def test_database_url_selects_postgresql_and_is_never_printed():
+    url = "postgresql://shouhu:PG-PASSWORD@db.example/shouhu"
+    s = Settings.from_env({"SHOUHU_DATABASE_URL": f"  {url} "})
+    assert s.database_url == url and "PG-PASSWORD" not in repr(s)
+    assert Settings.from_env({}).database_url is None, "unset: SQLite in the data dir"
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"SHOUHU_DATABASE_URL": "mysql://root:OTHER-PASSWORD@db/x"})
+    assert "postgresql://" in str(caught.value) and "OTHER-PASSWORD" not in str(caught.value)

@@ -9,9 +9,8 @@ import pytest
 from flows.model import Message, Press, Toast
 from flows.screens import render
 from handlers.core import Services
-from storage.sqlite import SqliteStorage as Storage
+from tests.backends import db_run, reopen
 from tests.chat import EngineChat
-from tests.conftest import MASTER_KEY
 
 
 @pytest.fixture
@@ -126,7 +125,7 @@ async def test_progress_survives_a_restart(services, zh, data_dir):
     await chat.click("📋")
     await chat.click(item.text)
     await services.storage.close()
-    services = replace(services, storage=await Storage.open(data_dir, MASTER_KEY))
+    services = replace(services, storage=await reopen(services.storage))
     try:
         again = EngineChat(services)
         await again.do(Press("h|"))
@@ -141,7 +140,7 @@ async def test_progress_survives_a_restart(services, zh, data_dir):
 async def test_content_change_never_strands_a_user(services, zh):
     chat = EngineChat(services)
     await chat.send("/start")
-    await services.storage.db.execute("UPDATE cases SET node = 'removed_in_new_content'")
+    await db_run(services.storage, "UPDATE cases SET node = 'removed_in_new_content'")
     await chat.send("hello")
     assert chat.case.node == zh.start
 

@@ -17,8 +17,8 @@ from handlers.core import Services
 from handlers.terminal import Terminal
 from storage import crypto
 from storage.base import CaseKey
-from storage.sqlite import SqliteStorage as Storage
-from tests.conftest import MASTER_KEY, files_containing
+from tests.backends import at_rest, blob_bytes, blob_ids, db_run, reopen, set_blob_bytes, vault_contents
+from tests.conftest import files_containing
 from tests.terminal_chat import press, say
 
 MARKER = b"SHOUHU-MARKER-7f3a"
@@ -76,6 +76,7 @@ async def test_receipt_category_note_and_export_hold_the_exact_bytes(term, tmp_p
         assert "sha256sum -c SHA256SUMS" in readme and "certutil" in readme
 
 
+@pytest.mark.backends("sqlite")  # file modes: PostgreSQL's files are the server's (initdb makes them 0600/0700)
 async def test_only_the_bot_can_read_its_files(term, tmp_path, data_dir, storage):
     await say(term, f":file {write(tmp_path, 'a.txt', b'abc')}")
     for name in ("shouhu.db", "shouhu.db-wal"):
@@ -90,9 +91,9 @@ async def test_nothing_readable_at_rest(term, tmp_path, data_dir, storage):
     await say(term, f"note {MARKER.decode()}")
     await say(term, "/testimony")
     await say(term, f"他们打给了我的领导 {MARKER.decode()}")
-    await storage.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    assert files_containing(data_dir, MARKER) == []
-    assert files_containing(data_dir, "他们打给了我的领导".encode()) == []
+    folder = await at_rest(storage)
+    assert files_containing(folder, MARKER) == []
+    assert files_containing(folder, "他们打给了我的领导".encode()) == []
 
 
 async def test_testimony_is_evidence_with_its_own_hash(term, zh):
@@ -107,21 +108,15 @@ async def test_same_bytes_twice_are_stored_once(term, tmp_path, storage):
     await say(term, f":file {p}")
     out = await say(term, f":file {p}")
     assert "E-001" in out and "E-002" not in out
-    case_dir = next((storage.data_dir / "vault").iterdir())
-    assert len(list(case_dir.iterdir())) == 1
+    assert len(await blob_ids(storage)) == 1
 
 
-async def test_quota_and_empty_file_get_clear_replies(term, tmp_path, zh):
+async def test_quota_and_empty_file_get_clear_replies(term, tmp_path, zh, storage):
     out = await say(term, f":file {write(tmp_path, 'empty.txt', b'')}")
     assert zh.msg("evidence_empty")[:8] in out
     out = await say(term, f":file {write(tmp_path, 'big.bin', b'x' * (1024 * 1024 + 1))}")
     assert zh.msg("evidence_quota_full", quota_mb=1)[:8] in out
-    vault = term.s.storage.data_dir / "vault"
-    assert not [f for f in vault.rglob("*") if f.is_file()], "nothing half-stored"
-
-
-def stored_files(storage) -> list[Path]:
-    return sorted(p for p in (storage.data_dir / "vault").rglob("*.bin"))
+    assert not await vault_contents(storage), "nothing half-stored"
 
 
 @pytest.mark.parametrize("damage", ["flip", "swap", "drop_last", "truncate"])
@@ -130,9 +125,9 @@ async def test_tampered_item_is_reported_never_packed(term, tmp_path, storage, d
     bad = bytes(range(256)) * 1000  # 4 chunks
     await say(term, f":file {write(tmp_path, 'good.txt', good)}")
     await say(term, f":file {write(tmp_path, 'bad.bin', bad)}")
-    target = stored_files(storage)
-    target = max(target, key=lambda p: p.stat().st_size)
-    blob = bytearray(target.read_bytes())
+    blobs = {b: await blob_bytes(storage, b) for b in await blob_ids(storage)}
+    target = max(blobs, key=lambda b: len(blobs[b]))
+    blob = bytearray(blobs[target])
     header, chunk = 20, 65536 + 16
     if damage == "flip":
         blob[header + 100] ^= 1
@@ -143,7 +138,7 @@ async def test_tampered_item_is_reported_never_packed(term, tmp_path, storage, d
         blob = blob[: header + 3 * chunk]
     else:
         blob = blob[:-5]
-    target.write_bytes(bytes(blob))
+    await set_blob_bytes(storage, target, bytes(blob))
     await say(term, "/export")
     out = await press(term, "确认导出")
     assert "E-002" in out, "the damaged item is named"
@@ -162,7 +157,7 @@ async def test_wrong_master_key_cannot_open_the_data(term, tmp_path, data_dir, s
     import base64
 
     with pytest.raises(crypto.MasterKeyError):
-        await Storage.open(data_dir, base64.b64encode(b"w" * 32).decode())
+        await reopen(storage, master_key=base64.b64encode(b"w" * 32).decode())
 
 
 async def test_delete_leaves_nothing_behind(term, tmp_path, data_dir, storage, zh):
@@ -172,14 +167,17 @@ async def test_delete_leaves_nothing_behind(term, tmp_path, data_dir, storage, z
     out = await say(term, "/delete")
     assert "/export" in out
     await press(term, "确认删除")
-    assert files_containing(data_dir, MARKER) == []
-    assert not [f for f in (data_dir / "vault").rglob("*") if f.is_file()]
-    (n,) = await (await storage.db.execute("SELECT COUNT(*) FROM cases")).fetchone()
+    assert files_containing(await at_rest(storage), MARKER) == []
+    assert not await vault_contents(storage)
+    ((n,),) = await db_run(storage, "SELECT COUNT(*) FROM cases")
     assert n == 0
     out = await say(term, "/export")
     assert zh.msg("export_empty")[:10] in out
 
 
+@pytest.mark.backends(
+    "sqlite"
+)  # PostgreSQL: tests/test_storage_postgres.py (a grace period, another worker may be writing)
 async def test_a_file_written_but_never_committed_is_swept_at_start(storage, data_dir, content):
     case, key, _ = await storage.ensure_case(CaseKey(5), "zh-CN", "welcome")
 
@@ -190,7 +188,7 @@ async def test_a_file_written_but_never_committed_is_swept_at_start(storage, dat
     (path.parent / ".tmp-deadbeef").write_bytes(b"partial")
     assert path.exists()
     await storage.close()
-    again = await Storage.open(data_dir, MASTER_KEY)
+    again = await reopen(storage)
     try:
         assert not path.exists() and not (path.parent / ".tmp-deadbeef").exists()
     finally:

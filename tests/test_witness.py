@@ -274,6 +274,7 @@ async def test_a_file_on_its_way_when_the_invitation_ends_is_kept_nowhere(servic
     assert await services.storage.evidence(mom.case) == []
 
 
+@pytest.mark.backends("sqlite")  # reads the vault folder and the SQLite file directly
 async def test_an_accept_that_fails_keeps_the_part_and_its_file(services, victim, mom, zh, data_dir, monkeypatch):
     from storage.sqlite_tx import SqliteTx
 
@@ -313,6 +314,7 @@ async def test_the_relative_can_write_while_in_crisis_and_nothing_is_saved(victi
     assert "#1" in mom.texts(), "still writing for the victim afterwards"
 
 
+@pytest.mark.backends("sqlite")  # reads the vault folder and the SQLite file directly
 async def test_waiting_parts_count_against_the_victims_space(content, storage, clock, zh, data_dir):
     services = Services(Settings(quota_bytes=1000), content, Engine(content, clock=clock, quota_bytes=1000), storage)
     victim, mom = EngineChat(services, VICTIM), EngineChat(services, MOM)

@@ -12,6 +12,8 @@ import logging
 import re
 import zipfile
 
+import pytest
+
 from flows.features.witness_record import INVITE, LINK, PART
 from storage.base import CaseKey
 from tests.conftest import files_containing, settled
@@ -65,6 +67,7 @@ def button_data(message, label: str) -> str:
     return next(b.data for row in message.buttons for b in row if label in b.label)
 
 
+@pytest.mark.backends("sqlite")  # reads the vault folder and the SQLite file directly
 async def test_invite_consent_account_files_handover_accept_decline_export(bot, fake, zh, data_dir, caplog):
     caplog.set_level(logging.INFO)
     victim, mom = fake.user(VICTIM, language_code="zh"), fake.user(MOM, "妈妈", language_code="zh")
@@ -338,6 +341,7 @@ async def delete_everything(chat) -> None:
     await chat.wait_for_messages(1)
 
 
+@pytest.mark.backends("sqlite")  # reads the vault folder and the SQLite file directly
 async def test_the_victims_delete_ends_every_invitation_and_leaves_nothing(bot, fake, zh, data_dir):
     victim, mom = fake.user(VICTIM, language_code="zh"), fake.user(MOM, language_code="zh")
     dad = fake.user(MOM + 1, language_code="zh")
@@ -379,6 +383,7 @@ async def test_the_victims_delete_ends_every_invitation_and_leaves_nothing(bot, 
     assert dad_home.buttons
 
 
+@pytest.mark.backends("sqlite")  # reads the vault folder and the SQLite file directly
 async def test_the_relatives_delete_removes_what_was_not_accepted_and_their_chat_id(bot, fake, zh, data_dir):
     victim, mom = fake.user(VICTIM, language_code="zh"), fake.user(MOM, language_code="zh")
     storage = bot.services.storage

@@ -183,7 +183,9 @@ class Reader:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             self.fail(file, line, f"{at} must be text, not {kind(value)}")
             return ""
-        value = str(value).rstrip()  # leading spaces may be meant ("  ← 你在这里")
+        # Only line breaks at the end are dropped: leading spaces may be meant ("  ← 你在这里"), and so
+        # may trailing ones written inside quotes (an English separator such as ", " needs its space).
+        value = str(value).rstrip("\r\n")
         if required and not value.strip():
             self.fail(file, line, f"{at} is empty")
         if max_width and label_width(value) > max_width:
