@@ -204,17 +204,14 @@ def test_a_screen_citing_an_article_needs_law_behind_it(tree):
 def test_interest_yaml_is_checked_against_the_schema_and_for_sources(tree):
     f = tree / "zh-CN" / "interest.yaml"
     edit(f, "  multiple: 4\n", "  multipel: 4\n")
-    edit(f, "    source: 法发〔2017〕22号；金规〔2025〕9号（只见二手资料）\n", "")
+    edit(f, "    source: 法发〔2017〕22号；金规〔2025〕9号（二者内容只见二手资料，未核对原文）\n", "")
     problems = found(tree)
     assert any(
         p.startswith(f"{f}:{line_of(f, 'multipel')}:3: lpr_cap.multipel: unknown key 'multipel'") for p in problems
     ), problems
     assert any(p.startswith(f"{f}:{line_of(f, 'lpr_cap:')}:1: lpr_cap: 'multiple' is required") for p in problems)
-    over_24 = line_of(f, "  interest_over_24:")
-    assert any(
-        "messages.interest_over_24: a legal claim without 'source'" in p and p.startswith(f"{f}:{over_24 + 3}:")
-        for p in problems
-    ), problems
+    line_24 = line_of(f, "  line_24:")
+    assert any("line_24" in p and "source" in p and p.startswith(f"{f}:{line_24}") for p in problems), problems
 
 
 def test_a_stale_schema_json_is_a_warning(tree):
