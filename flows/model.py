@@ -187,6 +187,18 @@ class Export:
 
 
 @dataclass(frozen=True)
+class SendDocument:
+    """A file made for the person (a draft), sent as a document named ``name``. ``make()`` gives
+    its bytes: delivery calls it in a worker thread after the update's transaction has committed
+    (a big case's drafts take a second; the write lock every chat shares is not held meanwhile),
+    writes them to storage's scratch folder only while sending, and removes them."""
+
+    name: str
+    make: Callable[[], bytes] = field(repr=False)
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class DeleteMessages:
     ids: tuple[int, ...]
 
@@ -260,6 +272,7 @@ Reply = (
     | StaffDelete
     | Notify
     | SendSealed
+    | SendDocument
 )
 
 

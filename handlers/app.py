@@ -19,7 +19,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from config import Settings
 from flows.content import Content
-from handlers import admin, chat, errors, evidence, groups, journal, staff
+from handlers import admin, chat, errors, evidence, groups, journal, reminders, staff
 from handlers.context import ShouhuApplication, ShouhuContext
 from handlers.core import build_engine
 from handlers.journal import JournalingQueue, PerChatProcessor, replay
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # evidence before chat: its uploads win over chat's catch-all; admin before chat: an admin's
 # /stats is taken before chat's catch-all answers everyone else's with "unknown command"
-FEATURES = (groups, staff, admin, evidence, chat, journal, errors)
+FEATURES = (groups, staff, admin, evidence, chat, journal, errors, reminders)
 
 
 async def post_init(app: Application) -> None:

@@ -36,6 +36,7 @@ from flows.model import (
     Message,
     Notify,
     Reply,
+    SendDocument,
     SendImage,
     SendOriginal,
     SendSealed,
@@ -131,6 +132,8 @@ async def deliver(services: Services, case: Case, replies: list[Reply], out: Out
                 sent.append(await _original(services, case, reply.no, out))
             elif isinstance(reply, Export):
                 await _export(services, case, out, sent)
+            elif isinstance(reply, SendDocument):
+                sent.append(await _document(services, reply, out))
             elif isinstance(reply, SendImage):
                 data = await asyncio.to_thread(reply.draw)
                 sent.append(await out.send_image(data, reply.name, reply.caption or None))
@@ -211,6 +214,16 @@ async def _original(services: Services, case: Case, no: int, out: Output) -> int
                 )
             )
         return await out.send_file(original.path)
+
+
+async def _document(services: Services, doc: SendDocument, out: Output) -> int | None:
+    """A file the engine made (a draft), made now off the loop and outside any transaction; on
+    disk only inside storage's scratch folder, only while it is sent."""
+    data = await asyncio.to_thread(doc.make)
+    async with services.storage.scratch() as folder:
+        path = folder / (Path(doc.name).name or "document")  # a name, never a path
+        await asyncio.to_thread(path.write_bytes, data)
+        return await out.send_file(path, doc.caption or None)
 
 
 async def _sealed(services: Services, case: Case, reply: SendSealed, out: Output) -> int | None:

@@ -19,6 +19,7 @@ a malformed file is such a problem, never a traceback.
     schema_json.py  content/schema.json generated from shapes.py, and a checker for it
     check.py     ``python bot.py check``: the loader per locale, then parity, limits once filled
                  in (fit.py), legal claims and their age, files the loader does not read
+    drafts.py    templates/*.docx, drafts.yaml, reminders.yaml (drafts, filings, reminders)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from flows.content.drafts import read_drafts
 from flows.content.graph import check_graph
 from flows.content.interest import InterestRules, read_interest
 from flows.content.limits import (
@@ -133,6 +135,7 @@ def load_locale(
     vocabulary = read_phrases(r, found)
     interest = read_interest(r, law)
     check_graph(r, bot, steps, found)
+    drafts = read_drafts(r, categories)
     if r.problems:
         return None, r.problems
     return Locale(
@@ -153,6 +156,7 @@ def load_locale(
         plain_text=plain,
         crisis_exceptions=crisis.exceptions,
         vocabulary=vocabulary,
+        drafts=drafts,
         interest=interest,
     ), []
 

@@ -13,6 +13,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from flows.content.drafts import DraftsContent
     from flows.content.interest import InterestRules
 
 
@@ -103,6 +104,7 @@ class Locale:
     plain_text: frozenset[str] = field(default=frozenset(), repr=False)  # keys not sent as HTML
     crisis_exceptions: tuple[str, ...] = ()  # crisis.yaml ``except``: phrases that only look like distress
     vocabulary: Vocabulary = field(default_factory=Vocabulary, repr=False)
+    drafts: DraftsContent | None = field(default=None, repr=False)  # templates, 证明内容, reminder delays
     interest: InterestRules | None = field(default=None, repr=False)  # interest.yaml: caps for the interest check
 
     def msg(self, key: str, **values: Any) -> str:

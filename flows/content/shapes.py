@@ -335,6 +335,36 @@ INTEREST = Obj(
     "interest.yaml: the LPR table and the lines the interest check compares with (its words: messages_interest.yaml)",
 )
 
+PROVES = Obj(
+    {
+        "proves": req(
+            MapOf(
+                Text("what items of this category prove (the evidence list's 证明内容 column)"),
+                "evidence category id -> what it proves; a category left out gets a blank",
+                ITEM_ID_PATTERN,
+            )
+        )
+    },
+    "what the drafts read besides the templates",
+)
+DRAFTS = Obj({"drafts": req(PROVES)}, "drafts.yaml: for the .docx drafts (templates/*.docx)")
+REMINDER = Obj(
+    {
+        "after_days": req(
+            Number("days after the filing (or the day it was recorded)", integer=True, minimum=1, maximum=365)
+        ),
+        "source": req(Text("the rule the period rests on")),
+        "as_of": req(Date("the day it was checked")),
+        "certainty": req(CERTAINTY),
+    },
+    "when a follow-up is due, and the rule behind that period",
+    "reminder",
+)
+REMINDERS = Obj(
+    {"reminders": req(MapOf(REMINDER, "rule (complaint_no_answer, police_no_receipt, lawsuit_next) -> delay"))},
+    "reminders.yaml: when follow-ups after a filing are due",
+)
+
 FILES: tuple[File, ...] = (
     File("bot.yaml", BOT, tops=("locale",)),
     File("steps.yaml", STEPS),
@@ -346,6 +376,8 @@ FILES: tuple[File, ...] = (
     File("messages*.yaml", MESSAGES),
     File("phrases.yaml", PHRASES, optional=True),
     File("interest.yaml", INTEREST, optional=True, by_loader=False, tops=("lpr_1y",)),
+    File("drafts.yaml", DRAFTS),
+    File("reminders.yaml", REMINDERS),
 )
 
 

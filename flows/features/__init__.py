@@ -6,15 +6,18 @@ from __future__ import annotations
 from flows.feature import Feature
 from flows.features import (
     admin,
+    drafts,
     evidence,
     export,
     facts,
+    filings,
     handoff,
     interest_check,
     language,
     listening,
     log,
     navigation,
+    reminders,
     witness,
 )
 
@@ -30,4 +33,7 @@ FEATURES: tuple[Feature, ...] = (
     handoff.FEATURE,  # only in the engine when the clinic has a staff chat (handlers/core.build_engine)
     admin.FEATURE,
     witness.FEATURE,
+    drafts.FEATURE,
+    filings.FEATURE,
+    reminders.FEATURE,
 )
