@@ -234,9 +234,12 @@ class SqliteStorage(Storage):
 
     async def pending_updates(self) -> list[dict]:
         out = []
-        async with self.db.execute(
-            "SELECT update_id, payload FROM updates WHERE handled_at IS NULL AND payload IS NOT NULL ORDER BY update_id"
-        ) as cur:
+        async with (
+            self._write,
+            self.db.execute(
+                "SELECT update_id, payload FROM updates WHERE handled_at IS NULL AND payload IS NOT NULL ORDER BY update_id"
+            ) as cur,
+        ):
             rows = await cur.fetchall()
         for row in rows:
             try:
@@ -247,7 +250,8 @@ class SqliteStorage(Storage):
         return out
 
     async def is_handled(self, update_id: int) -> bool:
-        row = await self._one("SELECT handled_at FROM updates WHERE update_id = ?", (update_id,))
+        async with self._write:
+            row = await self._one("SELECT handled_at FROM updates WHERE update_id = ?", (update_id,))
         return bool(row and row["handled_at"])
 
     async def mark_handled(self, update_id: int) -> None:
@@ -374,7 +378,15 @@ class SqliteStorage(Storage):
             Awaiting.decode(row["awaiting"]),
         )
 
+    # Reads outside a transaction take the writer's lock too: one connection serves everything,
+    # and a cursor left open between two awaits would meet a transaction's WAL checkpoint
+    # ("database table is locked").
+
     async def due_records(self, kind: str, until: datetime) -> list[DueRecord]:
+        async with self._write:
+            return await self._due_records(kind, until)
+
+    async def _due_records(self, kind: str, until: datetime) -> list[DueRecord]:
         async with self.db.execute(
             "SELECT case_id, rid, due_at FROM records WHERE kind = ? AND due_at IS NOT NULL AND due_at <= ? "
             "ORDER BY due_at",
@@ -389,6 +401,10 @@ class SqliteStorage(Storage):
         return out
 
     async def find_record(self, kind: str, token: str) -> FoundRecord | None:
+        async with self._write:
+            return await self._find_record(kind, token)
+
+    async def _find_record(self, kind: str, token: str) -> FoundRecord | None:
         async with self.db.execute(
             "SELECT case_id, rid FROM records WHERE kind = ? AND lookup = ?", (kind, self.keys.lookup(kind, token))
         ) as cur:
@@ -399,7 +415,8 @@ class SqliteStorage(Storage):
         return FoundRecord(case, row["rid"]) if case else None
 
     async def stats(self) -> Stats:
-        return await read_stats(self.db, self.clock())
+        async with self._write:
+            return await read_stats(self.db, self.clock())
 
     # ------------------------------------------------------------------ upkeep
 

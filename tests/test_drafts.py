@@ -188,7 +188,7 @@ async def test_one_draft_alone_and_the_export_holds_all_four(bot, fake):
     user.send("/export")
     (confirm,) = await user.wait_for_messages(1)
     user.press(confirm, "确认导出")
-    msgs = await user.wait_for_messages(3, timeout=30)
+    msgs = await user.wait_for_messages(2, timeout=30)
     (part,) = [m for m in msgs if m.document]
     with zipfile.ZipFile(io.BytesIO(part.document.data)) as zf:
         drafts = [n for n in zf.namelist() if n.startswith("文书草稿/")]
