@@ -199,6 +199,14 @@ class Transaction(ABC):
     @abstractmethod
     async def record_messages(self, key: CaseKey, message_ids: Sequence[int]) -> None: ...
 
+    @abstractmethod
+    async def case_key(self, case: Case) -> bytes:
+        """The case's data key (unwrapped under the master key)."""
+
+    @abstractmethod
+    async def records(self, case: Case, *, no: int | None = None) -> list[StoredEvidence]:
+        """The case's evidence rows (or item ``no``) with their original file names and seal checks."""
+
     # flows.model.CaseStore
     @abstractmethod
     async def evidence_count(self, case: Case) -> int: ...
@@ -299,25 +307,34 @@ class Storage(ABC):
     @abstractmethod
     async def mark_handled(self, update_id: int) -> None: ...
 
-    # cases and evidence, outside an update's transaction
-    @abstractmethod
+    # cases and evidence, outside an update's transaction: each one short transaction, the same
+    # for every backend
     async def ensure_case(self, key: CaseKey, locale: str, start: str) -> tuple[Case, bytes, int]:
         """The chat's case (created if new), its data key and the bytes of evidence it holds."""
+        async with self.transaction() as tx:
+            case = await tx.case(key, locale, start)
+            used = await tx.evidence_bytes(case)
+            case_key = await tx.case_key(case)
+        return case, case_key, used
 
     @abstractmethod
     async def case_key(self, case: Case) -> bytes: ...
 
-    @abstractmethod
     async def evidence(self, case: Case, no: int | None = None) -> list[EvidenceItem]:
         """Every item of the case (or item ``no`` alone)."""
+        return [r.item for r in await self.evidence_records(case, no)]
 
-    @abstractmethod
     async def evidence_records(self, case: Case, no: int | None = None) -> list[StoredEvidence]:
         """As ``evidence``, with what the export needs besides (original file name, seal check)."""
+        async with self.transaction() as tx:
+            return await tx.records(case, no=no)
 
-    @abstractmethod
     async def record_sent(self, key: CaseKey, message_ids: Sequence[int]) -> None:
         """Remember the bot's messages, so /delete can remove them from the chat later."""
+        if not message_ids:
+            return
+        async with self.transaction() as tx:
+            await tx.record_messages(key, message_ids)
 
     # the case record, across cases
     @abstractmethod

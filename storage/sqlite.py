@@ -24,17 +24,15 @@ from pathlib import Path
 
 import aiosqlite
 
-from flows.model import Awaiting, Case, EvidenceItem
+from flows.model import Awaiting, Case
 from storage import crypto
 from storage.base import (
-    CaseKey,
     ChatIsolation,
     DueRecord,
     FoundRecord,
     MaintenanceReport,
     Stats,
     Storage,
-    StoredEvidence,
 )
 from storage.errors import AlreadyHandled
 from storage.isolation import MemoryChatIsolation
@@ -339,26 +337,6 @@ class SqliteStorage(Storage):
         if row is None:
             raise LookupError("no such case")
         return self.keys.unwrap(case.id, case.chat_id, row["wrapped_key"])
-
-    async def ensure_case(self, key: CaseKey, locale: str, start: str) -> tuple[Case, bytes, int]:
-        async with self.transaction() as tx:
-            case = await tx.case(key, locale, start)
-            used = await tx.evidence_bytes(case)
-            case_key = await tx.case_key(case)
-        return case, case_key, used
-
-    async def record_sent(self, key: CaseKey, message_ids: Sequence[int]) -> None:
-        if not message_ids:
-            return
-        async with self.transaction() as tx:
-            await tx.record_messages(key, message_ids)
-
-    async def evidence(self, case: Case, no: int | None = None) -> list[EvidenceItem]:
-        return [r.item for r in await self.evidence_records(case, no)]
-
-    async def evidence_records(self, case: Case, no: int | None = None) -> list[StoredEvidence]:
-        async with self.transaction() as tx:
-            return await tx.records(case, no=no)
 
     # ------------------------------------------------------------------ the case record, across cases
 
