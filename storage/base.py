@@ -204,6 +204,11 @@ class Transaction(ABC):
         """The case's data key (unwrapped under the master key)."""
 
     @abstractmethod
+    def integrity_problems(self) -> AsyncIterator[tuple[str, list[int]]]:
+        """(case id, item numbers failing their seal) for every case with a problem; [0] for a
+        case whose key does not open for its chat."""
+
+    @abstractmethod
     async def records(self, case: Case, *, no: int | None = None) -> list[StoredEvidence]:
         """The case's evidence rows (or item ``no``) with their original file names and seal checks."""
 
@@ -335,6 +340,25 @@ class Storage(ABC):
             return
         async with self.transaction() as tx:
             await tx.record_messages(key, message_ids)
+
+    async def verify_records(self) -> dict[str, list[int]]:
+        """Every case's key against its chat and every item against its seal; what fails is
+        logged for the operator (case ids and item numbers only) and returned. Item 0 stands
+        for a case whose key no longer opens (its row was changed or moved to another chat)."""
+        problems: dict[str, list[int]] = {}
+        async with self.transaction() as tx:
+            async for case_id, nos in tx.integrity_problems():
+                problems[case_id] = nos
+        for case_id, nos in problems.items():
+            if nos == [0]:
+                log.error("case %s: its key does not open for its chat; the case row was changed", case_id)
+            else:
+                log.error(
+                    "case %s: item(s) %s do not match their seal; they were changed in the database",
+                    case_id,
+                    ", ".join(f"E-{n:03d}" for n in nos),
+                )
+        return problems
 
     # the case record, across cases
     @abstractmethod

@@ -366,23 +366,6 @@ class PostgresStorage(Storage):
 
     # ------------------------------------------------------------------ upkeep
 
-    async def verify_records(self) -> dict[str, list[int]]:
-        """As SqliteStorage.verify_records: every key and item against its seal, logged."""
-        problems: dict[str, list[int]] = {}
-        async with self.transaction() as tx:
-            async for case_id, nos in tx.integrity_problems():
-                problems[case_id] = nos
-        for case_id, nos in problems.items():
-            if nos == [0]:
-                log.error("case %s: its key does not open for its chat; the case row was changed", case_id)
-            else:
-                log.error(
-                    "case %s: item(s) %s do not match their seal; they were changed in the database",
-                    case_id,
-                    ", ".join(f"E-{n:03d}" for n in nos),
-                )
-        return problems
-
     async def maintenance(self) -> MaintenanceReport:
         """Forget handled journal rows and old message ids, remove orphaned blobs, and finish a
         pending wipe."""

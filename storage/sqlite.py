@@ -398,25 +398,6 @@ class SqliteStorage(Storage):
 
     # ------------------------------------------------------------------ upkeep
 
-    async def verify_records(self) -> dict[str, list[int]]:
-        """Every case's key against its chat and every item against its seal; what fails is
-        logged for the operator (case ids and item numbers only) and returned. Item 0 stands
-        for a case whose key no longer opens (its row was changed or moved to another chat)."""
-        problems: dict[str, list[int]] = {}
-        async with self.transaction() as tx:
-            async for case_id, nos in tx.integrity_problems():
-                problems[case_id] = nos
-        for case_id, nos in problems.items():
-            if nos == [0]:
-                log.error("case %s: its key does not open for its chat; the case row was changed", case_id)
-            else:
-                log.error(
-                    "case %s: item(s) %s do not match their seal; they were changed in the database",
-                    case_id,
-                    ", ".join(f"E-{n:03d}" for n in nos),
-                )
-        return problems
-
     async def maintenance(self) -> MaintenanceReport:
         """Forget handled journal rows after two days and message ids once Telegram no longer
         lets the bot delete them (so /privacy's 48 hours holds), and finish a pending wipe."""
