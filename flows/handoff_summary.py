@@ -85,7 +85,9 @@ def fact_lines(loc: Locale, body: dict | None) -> list[str]:
     for f in facts_present(body):
         label = loc.msg(f"handoff_field_{f}")
         if f == "schedule":
-            value = "；".join(f"{i.on.isoformat()} {_value(loc, i.amount)}" for i in facts.schedule)
+            value = loc.msg("clause_separator").join(
+                f"{i.on.isoformat()} {_value(loc, i.amount)}" for i in facts.schedule
+            )
             lines.append(loc.msg("handoff_staff_fact", label=label, value=value))
         elif f == "extra":
             lines += [loc.msg("handoff_staff_fact", label=k, value=v) for k, v in facts.extra.items()]

@@ -311,15 +311,15 @@ async def export_files(turn: Turn) -> dict[str, FileBody]:
     facts = await load(turn)
     if not any(known(facts, q) for q in QUESTIONS):
         return {}
-    blank = loc.msg("facts_blank")
+    blank, colon = loc.msg("facts_blank"), loc.msg("label_separator")
     lines = [loc.msg("facts_export_header", tz=loc.tz_label)]
     for q in QUESTIONS:
         value = getattr(facts, q.field)
         if q.kind in (Kind.SCHEDULE, Kind.FEES) and value:
             shown = "\n".join(f"  {p.on.isoformat()}  {yuan(p.amount)}" for p in value)
-            lines.append(f"{loc.msg(f'facts_label_{q.field}')}：{payments_text(loc, value)}\n{shown}")
+            lines.append(f"{loc.msg(f'facts_label_{q.field}')}{colon}{payments_text(loc, value)}\n{shown}")
         else:
-            lines.append(f"{loc.msg(f'facts_label_{q.field}')}：{value_text(loc, q, facts) or blank}")
+            lines.append(f"{loc.msg(f'facts_label_{q.field}')}{colon}{value_text(loc, q, facts) or blank}")
     return {loc.msg("facts_export_file"): ("\n".join(lines) + "\n").encode("utf-8")}
 
 

@@ -102,7 +102,9 @@ async def _what_goes(turn: Turn) -> tuple[int, int, int, int]:
 async def _consent_screen(turn: Turn) -> Message:
     loc, case = turn.loc, turn.case
     evidence, incidents, mask, step = await _what_goes(turn)
-    labels = "、".join(loc.msg(f"handoff_field_{f}") for i, f in enumerate(FACT_FIELDS) if mask & (1 << i))
+    labels = loc.msg("list_separator").join(
+        loc.msg(f"handoff_field_{f}") for i, f in enumerate(FACT_FIELDS) if mask & (1 << i)
+    )
     text = loc.msg(
         "handoff_consent",
         facts=labels or loc.msg("handoff_no_facts"),
@@ -244,7 +246,7 @@ async def from_staff(turn: Turn, text: str) -> list[Reply]:
 # ---------------------------------------------------------------------------- files: the second consent
 
 
-def _numbers(nos: list[int]) -> str:
+def _numbers(loc: Locale, nos: list[int]) -> str:
     """E-001–E-004、E-007: the item numbers a consent covers, as ranges."""
     runs: list[list[int]] = []
     for n in sorted(nos):
@@ -252,7 +254,9 @@ def _numbers(nos: list[int]) -> str:
             runs[-1].append(n)
         else:
             runs.append([n])
-    return "、".join(f"E-{r[0]:03d}" if len(r) == 1 else f"E-{r[0]:03d}–E-{r[-1]:03d}" for r in runs)
+    return loc.msg("list_separator").join(
+        f"E-{r[0]:03d}" if len(r) == 1 else f"E-{r[0]:03d}–E-{r[-1]:03d}" for r in runs
+    )
 
 
 async def _unsent(turn: Turn, up_to: int | None = None) -> list[tuple[int, int]]:
@@ -277,7 +281,7 @@ async def files(turn: Turn) -> list[Reply]:
     text = loc.msg(
         "handoff_files_consent",
         count=len(nos),
-        items=_numbers(nos) if len(nos) <= ITEMS_SHOWN else _numbers(nos[:ITEMS_SHOWN]) + "…",
+        items=_numbers(loc, nos) if len(nos) <= ITEMS_SHOWN else _numbers(loc, nos[:ITEMS_SHOWN]) + "…",
         size=human_size(loc, sum(s for _, s in unsent)),
     )
     return [
