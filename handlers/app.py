@@ -3,7 +3,8 @@
 Lifecycle (the same in polling and webhook mode): ``post_init`` opens storage, wires the journal
 and the per-chat processor, says in one log line what is in effect (mode, content, data dir,
 locales, admins; never the token or the key), sets the "/" menu, listens for SIGHUP (reload),
-starts the maintenance timer and replays what the journal holds. ``post_shutdown`` undoes it.
+starts the maintenance timer and replays what the journal holds (one process) or starts the
+journal sweep (several workers on one database). ``post_shutdown`` undoes it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flows.content import Content
 from handlers import admin, chat, errors, evidence, groups, journal, reminders, staff
 from handlers.context import ShouhuApplication, ShouhuContext
 from handlers.core import build_engine
-from handlers.journal import JournalingQueue, PerChatProcessor, replay
+from handlers.journal import Backlog, JournalingQueue, PerChatProcessor, replay
 from handlers.menu import set_commands
 from handlers.reload import remember_steps
 from handlers.transport import ResilientRequest
@@ -53,7 +54,11 @@ async def post_init(app: Application) -> None:
     admin.listen_for_sighup(app)
     # message ids past 48 h, old journal rows, a wipe another reader held up (retried every few seconds)
     app.maintenance_task = asyncio.create_task(upkeep(app.services.storage), name="maintenance")
-    await replay(app)
+    if processor.isolation.shared:  # several workers may share the database: the journal is the queue
+        processor.backlog = Backlog(app, processor)
+        app.sweep_task = asyncio.create_task(processor.backlog.run(), name="journal sweep")
+    else:
+        await replay(app)
 
 
 def startup_line(app: ShouhuApplication) -> str:
@@ -102,11 +107,11 @@ async def _flood(app: ShouhuApplication, update: Update, first: bool) -> None:
 async def post_shutdown(app: Application) -> None:
     assert isinstance(app, ShouhuApplication)
     admin.stop_listening_for_sighup()
-    task = app.maintenance_task
-    if task is not None:
+    tasks = [t for t in (app.sweep_task, app.maintenance_task) if t is not None]
+    for task in tasks:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        app.maintenance_task = None
+    await asyncio.gather(*tasks, return_exceptions=True)
+    app.maintenance_task = app.sweep_task = None
     await app.close_services()
 
 

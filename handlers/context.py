@@ -32,6 +32,7 @@ class ShouhuApplication(Application):
         self.mode = mode  # "polling" or "webhook", for the startup log line
         self.reload_lock = asyncio.Lock()  # one content reload at a time (handlers/reload.py)
         self.maintenance_task: asyncio.Task | None = None  # storage upkeep on a timer (handlers/app.py)
+        self.sweep_task: asyncio.Task | None = None  # several workers: rows a dead one left (handlers/journal.py)
         self._services: Services | None = None
         self._http: httpx.AsyncClient | None = None
 

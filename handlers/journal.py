@@ -13,6 +13,16 @@ is confirmed to Telegram, which keeps the updates.
 with a long queue (a slow download, an export, a flood) waits on itself, never on everyone. A
 chat with more than ``MAX_WAITING`` updates waiting is flooding: the extra updates are answered
 with one calm message and marked handled, and the bot stays responsive to everyone else.
+
+Several workers on one database (PostgreSQL, webhook mode behind a proxy that spreads Telegram's
+POSTs over them): the journal is the queue, and ``Backlog`` keeps it. A worker still handles what
+it received, but only once it holds the chat's lock (an advisory lock, the same in every worker),
+and first it handles every earlier update of that chat still waiting in the journal, whichever
+worker received it, in ``update_id`` order; an update another worker handled meanwhile is
+skipped. A worker that dies (kill -9, a lost machine) frees its chat locks with its connections;
+the rows it had journaled but not handled are found by the others' sweep (every second, rows
+waiting longer than two seconds) and handled the same way. One process alone (SQLite) needs none
+of this: its queue is the order, and ``replay`` finishes what a crash left at the next start.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -35,6 +46,8 @@ log = logging.getLogger(__name__)
 JOURNAL_RETRY_FIRST = 0.5
 JOURNAL_RETRY_MAX = 30.0
 MAX_WAITING = 30  # updates of one chat waiting for its turn before it counts as a flood
+SWEEP_EVERY = 1.0  # seconds between two looks for rows a dead worker left (several workers only)
+ORPHAN_AFTER = timedelta(seconds=2)  # a row waiting this long with its chat free was left behind
 
 
 class JournalingQueue(asyncio.Queue):
@@ -53,7 +66,7 @@ class JournalingQueue(asyncio.Queue):
         delay, told = JOURNAL_RETRY_FIRST, False
         while True:
             try:
-                await self.storage.journal(update.update_id, update.to_dict())
+                await self.storage.journal(update.update_id, update.to_dict(), chat_of(update))
                 if told:
                     log.warning("the update journal is writable again")
                 return
@@ -86,6 +99,56 @@ async def replay(app: ShouhuApplication) -> int:
     return len(pending)
 
 
+class Backlog:
+    """The journal as the queue of several workers (see the module's docstring)."""
+
+    def __init__(self, app: ShouhuApplication, processor: PerChatProcessor):
+        self.app = app
+        self.storage = app.services.storage
+        self.processor = processor
+
+    async def catch_up(self, chat: int, update_id: int) -> bool:
+        """Holding the chat's lock: handle the chat's earlier updates still waiting in the
+        journal, oldest first. False if ``update_id`` itself was handled meanwhile."""
+        for data in await self.storage.pending_updates(chat_id=chat, upto=update_id):
+            if data["update_id"] == update_id:
+                return True
+            await self.app.process_update(Update.de_json(data, self.app.bot))
+        # not waiting under its chat: handled by another worker, or journaled before rows had chats
+        return not await self.storage.is_handled(update_id)
+
+    async def sweep(self) -> int:
+        """Take over what waits in the journal longer than ``ORPHAN_AFTER`` while nobody holds
+        its chat: the newest such update of each chat, which brings the earlier ones along."""
+        waiting = await self.storage.pending_updates(received_before=self.storage.clock() - ORPHAN_AFTER)
+        newest: dict[int | None, Update] = {}
+        for data in waiting:
+            update = Update.de_json(data, self.app.bot)
+            newest[chat_of(update)] = update
+        chats = []
+        for chat, update in newest.items():
+            if chat is None:  # no chat, nothing to answer (an edit, a reaction): only forgotten
+                await self.storage.mark_handled(update.update_id)
+            else:
+                chats.append(self.processor.take_over(update, self.app.process_update(update)))
+        results = await asyncio.gather(*chats, return_exceptions=True)  # concurrently, within the slots
+        for failed in (r for r in results if isinstance(r, BaseException)):
+            log.warning("taking over a chat failed (%s); the next sweep tries again", type(failed).__name__)
+        done = sum(1 for r in results if r is True)
+        if done:
+            log.warning("took over %d chat(s) whose updates another worker had left waiting", done)
+        return done
+
+    async def run(self) -> None:
+        """The sweep, every ``SWEEP_EVERY`` seconds, for the life of the worker."""
+        while True:
+            try:
+                await self.sweep()
+            except Exception as exc:  # noqa: BLE001 - a database hiccup must not end the sweep
+                log.warning("the journal sweep failed (%s); trying again", type(exc).__name__)
+            await asyncio.sleep(SWEEP_EVERY)
+
+
 def chat_of(update: object) -> int | None:
     return update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
 
@@ -109,6 +172,8 @@ class PerChatProcessor(BaseUpdateProcessor):
         self._waiting: dict[int | None, int] = {}
         self._flooded: set[int | None] = set()  # chats told to slow down, until their queue empties
         self.on_flood: Callable[[Update, bool], Awaitable[None]] | None = None
+        self.backlog: Backlog | None = None  # several workers on one database: the journal is the queue
+        self.taken_over = 0  # chats whose waiting updates this worker took over from one that died
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -128,8 +193,36 @@ class PerChatProcessor(BaseUpdateProcessor):
                 async with self._slots:
                     await coroutine
             else:
-                async with self.isolation.lock(CaseKey(chat)), self._slots:  # the chat's turn, then a slot
-                    await coroutine
+                async with self.isolation.lock(CaseKey(chat)):  # the chat's turn, then a slot
+                    await self._in_turn(chat, update, coroutine)
+        finally:
+            self._release(chat)
+
+    async def _in_turn(self, chat: int, update: object, coroutine: Awaitable[Any]) -> None:
+        async with self._slots:
+            backlog = self.backlog
+            if backlog and isinstance(update, Update) and not await backlog.catch_up(chat, update.update_id):
+                _close(coroutine)  # another worker handled it meanwhile
+                return
+            await coroutine
+
+    async def take_over(self, update: Update, coroutine: Awaitable[Any]) -> bool:
+        """Handle ``update`` (and its chat's earlier waiting ones) if nobody holds its chat:
+        for rows a dead worker left. False, without waiting, if the chat is taken."""
+        chat = chat_of(update)
+        if chat is None:
+            _close(coroutine)
+            return False
+        self._waiting[chat] = self._waiting.get(chat, 0) + 1
+        self._idle.clear()
+        try:
+            async with self.isolation.try_lock(CaseKey(chat)) as mine:
+                if not mine:
+                    _close(coroutine)
+                    return False
+                await self._in_turn(chat, update, coroutine)
+                self.taken_over += 1
+                return True
         finally:
             self._release(chat)
 

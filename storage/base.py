@@ -20,19 +20,22 @@ from __future__ import annotations
 import asyncio
 import enum
 import hashlib
+import json
 import logging
 import secrets
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flows.model import Case, EvidenceItem, StagedFile
+from storage import crypto
 from storage.crypto import CryptoError
+from storage.sealing import Keyring
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +158,14 @@ class ChatIsolation(ABC):
     """One chat's updates one after another; different chats concurrently (aiogram's
     ``BaseEventIsolation``). In-process here; a database advisory lock across workers."""
 
+    shared = False  # True when other processes take the same locks (several workers, one database)
+
     @abstractmethod
     def lock(self, key: CaseKey) -> AbstractAsyncContextManager[None]: ...
+
+    @abstractmethod
+    def try_lock(self, key: CaseKey) -> AbstractAsyncContextManager[bool]:
+        """The chat's lock if nobody holds or waits for it (True inside), else False at once."""
 
     async def close(self) -> None:
         return None
@@ -288,6 +297,8 @@ class Storage(ABC):
 
     vault: EvidenceVault
     tmp_dir: Path
+    keys: Keyring
+    clock: Callable[[], datetime]
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -299,12 +310,42 @@ class Storage(ABC):
 
     # the update journal
     @abstractmethod
-    async def journal(self, update_id: int, payload: dict) -> None:
-        """Keep an update (sealed) before Telegram is told we have it."""
+    async def journal(self, update_id: int, payload: dict, chat_id: int | None = None) -> None:
+        """Keep an update (sealed) before Telegram is told we have it; ``chat_id`` (stored as a
+        keyed hash only) lets ``pending_updates`` find the rows of one chat."""
+
+    async def pending_updates(
+        self, *, chat_id: int | None = None, upto: int | None = None, received_before: datetime | None = None
+    ) -> list[dict]:
+        """Journaled updates not yet handled, oldest (smallest update_id) first: all of them, or
+        those of one chat up to and including ``upto``, or those waiting since before
+        ``received_before`` (left behind by a worker that died). A row whose seal does not open
+        is logged, marked handled and left out: replaying it could only fail again."""
+        where, params = ["handled_at IS NULL", "payload IS NOT NULL"], list[Any]()
+        if chat_id is not None:
+            where.append("chat_tag = ?")
+            params.append(self.keys.chat_tag(chat_id))
+        if upto is not None:
+            where.append("update_id <= ?")
+            params.append(upto)
+        if received_before is not None:
+            where.append("received_at < ?")
+            params.append(received_before.astimezone(UTC).isoformat(timespec="microseconds"))
+        rows = await self._journal_rows(
+            f"SELECT update_id, payload FROM updates WHERE {' AND '.join(where)} ORDER BY update_id", params
+        )
+        out = []
+        for update_id, payload in rows:
+            try:
+                out.append(json.loads(self.keys.open_journal(update_id, payload)))
+            except crypto.IntegrityError:
+                log.error("journaled update %d is damaged and cannot be replayed; it is dropped", update_id)
+                await self.mark_handled(update_id)
+        return out
 
     @abstractmethod
-    async def pending_updates(self) -> list[dict]:
-        """Journaled updates not yet handled, oldest first."""
+    async def _journal_rows(self, sql: str, params: Sequence[Any]) -> list[tuple[int, bytes]]:
+        """(update_id, sealed payload) of the journal rows ``sql`` selects."""
 
     @abstractmethod
     async def is_handled(self, update_id: int) -> bool: ...

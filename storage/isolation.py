@@ -32,3 +32,14 @@ class MemoryChatIsolation(ChatIsolation):
     def __len__(self) -> int:
         """How many chats hold or wait for their lock now."""
         return len(self._locks)
+
+    def busy(self, key: CaseKey) -> bool:
+        return key in self._locks
+
+    @asynccontextmanager
+    async def try_lock(self, key: CaseKey) -> AsyncIterator[bool]:
+        if key in self._locks:
+            yield False
+            return
+        async with self.lock(key):  # a fresh lock: taken at once
+            yield True

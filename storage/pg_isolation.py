@@ -49,6 +49,8 @@ def chat_lock_key(chat_id: int) -> int:
 
 
 class PgChatIsolation(ChatIsolation):
+    shared = True
+
     def __init__(self, conns: Connections):
         self.conns = conns
         self._local = MemoryChatIsolation()
@@ -93,16 +95,43 @@ class PgChatIsolation(ChatIsolation):
             try:
                 yield
             finally:
-                try:
-                    await conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
-                except Exception as exc:  # noqa: BLE001 - closing the session releases the lock as well
-                    log.warning("a chat lock was released by closing its connection (%s)", type(exc).__name__)
-                    await conn.close()
-                except BaseException:
-                    await conn.close()
-                    raise
-                else:
-                    await self._give(conn)
+                await self._unlock(conn, lock_key)
+
+    @asynccontextmanager
+    async def try_lock(self, key: CaseKey) -> AsyncIterator[bool]:
+        """For the sweep of rows a dead worker left: a chat this process or another one is on
+        is skipped, never waited for."""
+        if self._local.busy(key):
+            yield False
+            return
+        lock_key = chat_lock_key(key.chat_id)
+        async with self._local.lock(key), self._held:
+            conn = await self._take()
+            try:
+                row = await (await conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (lock_key,))).fetchone()
+            except BaseException:
+                await conn.close()
+                raise
+            if not (row and row["got"]):
+                await self._give(conn)
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                await self._unlock(conn, lock_key)
+
+    async def _unlock(self, conn: psycopg.AsyncConnection[Row], lock_key: int) -> None:
+        try:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
+        except Exception as exc:  # noqa: BLE001 - closing the session releases the lock as well
+            log.warning("a chat lock was released by closing its connection (%s)", type(exc).__name__)
+            await conn.close()
+        except BaseException:
+            await conn.close()
+            raise
+        else:
+            await self._give(conn)
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []

@@ -200,30 +200,18 @@ class PostgresStorage(Storage):
 
     # ------------------------------------------------------------------ the update journal
 
-    async def journal(self, update_id: int, payload: dict) -> None:
+    async def journal(self, update_id: int, payload: dict, chat_id: int | None = None) -> None:
         blob = self.keys.seal_journal(update_id, json.dumps(payload).encode())
+        tag = None if chat_id is None else self.keys.chat_tag(chat_id)
         await self._run(
-            "INSERT INTO updates (update_id, payload, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (update_id, blob, iso(self.clock())),
+            "INSERT INTO updates (update_id, payload, received_at, chat_tag) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (update_id, blob, iso(self.clock()), tag),
         )
 
-    async def pending_updates(self) -> list[dict]:
-        async with (
-            self.conns.connection() as db,
-            db.execute(
-                "SELECT update_id, payload FROM updates WHERE handled_at IS NULL AND payload IS NOT NULL "
-                "ORDER BY update_id"
-            ) as cur,
-        ):
-            rows = await cur.fetchall()
-        out = []
-        for row in rows:
-            try:
-                out.append(json.loads(self.keys.open_journal(row["update_id"], bytes(row["payload"]))))
-            except crypto.IntegrityError:
-                log.error("journaled update %d is damaged and cannot be replayed; it is dropped", row["update_id"])
-                await self.mark_handled(row["update_id"])
-        return out
+    async def _journal_rows(self, sql: str, params: Sequence) -> list[tuple[int, bytes]]:
+        async with self.conns.connection() as db, db.execute(sql, params) as cur:
+            return [(row["update_id"], bytes(row["payload"])) for row in await cur.fetchall()]
 
     async def is_handled(self, update_id: int) -> bool:
         row = await self._one("SELECT handled_at FROM updates WHERE update_id = ?", (update_id,))

@@ -244,4 +244,11 @@ MIGRATIONS: list[list[Step]] = [
     #    sweep at start keeps it, and deleting the record removes it. Blob ids are random and name
     #    nothing, like the vault's file names, so the column is not sealed.
     ["ALTER TABLE records ADD COLUMN blob_id TEXT"],
+    # 6: several workers on one database take the journal as their queue, a chat at a time: each
+    #    row names its chat by a keyed hash (``Keyring.chat_tag``), never the chat id, so a copy
+    #    of the database does not tell which chats wrote in the last two days.
+    [
+        Sql("ALTER TABLE updates ADD COLUMN chat_tag INTEGER", "ALTER TABLE updates ADD COLUMN chat_tag BIGINT"),
+        "CREATE INDEX updates_waiting ON updates (chat_tag, update_id) WHERE handled_at IS NULL",
+    ],
 ]

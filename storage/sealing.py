@@ -78,6 +78,12 @@ class Keyring:
         this, never the token, and it finds the record without knowing the case."""
         return hmac.new(self._lookup_key, f"{kind}:{token}".encode(), hashlib.sha256).digest()
 
+    def chat_tag(self, chat_id: int) -> int:
+        """A chat's name in the update journal: a signed 64-bit keyed hash of its id (under the
+        lookup key, which a key rotation keeps), so rows of one chat are found together while
+        the database alone does not say which chat they are."""
+        return int.from_bytes(self.lookup("journal-chat", str(chat_id))[:8], "big", signed=True)
+
     def key_check(self) -> bytes:
         """A value only this master key opens: tells a wrong key from a changed row at start."""
         return crypto.seal(self._master, self._KEY_CHECK, b"shouhu")

@@ -221,31 +221,19 @@ class SqliteStorage(Storage):
 
     # ------------------------------------------------------------------ the update journal
 
-    async def journal(self, update_id: int, payload: dict) -> None:
+    async def journal(self, update_id: int, payload: dict, chat_id: int | None = None) -> None:
         blob = self.keys.seal_journal(update_id, json.dumps(payload).encode())
+        tag = None if chat_id is None else self.keys.chat_tag(chat_id)
         async with self._write:
             await self.db.execute(
-                "INSERT OR IGNORE INTO updates (update_id, payload, received_at) VALUES (?, ?, ?)",
-                (update_id, blob, iso(self.clock())),
+                "INSERT OR IGNORE INTO updates (update_id, payload, received_at, chat_tag) VALUES (?, ?, ?, ?)",
+                (update_id, blob, iso(self.clock()), tag),
             )
             await self.db.commit()
 
-    async def pending_updates(self) -> list[dict]:
-        out = []
-        async with (
-            self._write,
-            self.db.execute(
-                "SELECT update_id, payload FROM updates WHERE handled_at IS NULL AND payload IS NOT NULL ORDER BY update_id"
-            ) as cur,
-        ):
-            rows = await cur.fetchall()
-        for row in rows:
-            try:
-                out.append(json.loads(self.keys.open_journal(row["update_id"], row["payload"])))
-            except crypto.IntegrityError:
-                log.error("journaled update %d is damaged and cannot be replayed; it is dropped", row["update_id"])
-                await self.mark_handled(row["update_id"])
-        return out
+    async def _journal_rows(self, sql: str, params: Sequence) -> list[tuple[int, bytes]]:
+        async with self._write, self.db.execute(sql, params) as cur:
+            return [(row[0], bytes(row[1])) for row in await cur.fetchall()]
 
     async def is_handled(self, update_id: int) -> bool:
         async with self._write:
