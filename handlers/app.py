@@ -22,6 +22,7 @@ from flows.content import Content
 from handlers import admin, chat, errors, evidence, groups, journal, reminders, staff
 from handlers.context import ShouhuApplication, ShouhuContext
 from handlers.core import build_engine
+from handlers.exports import resume_interrupted
 from handlers.journal import JournalingQueue, PerChatProcessor, replay
 from handlers.menu import set_commands
 from handlers.reload import remember_steps
@@ -54,6 +55,7 @@ async def post_init(app: Application) -> None:
     # message ids past 48 h, old journal rows, a wipe another reader held up (retried every few seconds)
     app.maintenance_task = asyncio.create_task(upkeep(app.services.storage), name="maintenance")
     await replay(app)
+    await resume_interrupted(app)  # an export the last stop cut off: the person hears of it once
 
 
 def startup_line(app: ShouhuApplication) -> str:
