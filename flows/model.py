@@ -128,6 +128,7 @@ class FileProblem(enum.Enum):
     QUOTA_FULL = "quota_full"
     EMPTY = "empty"
     DOWNLOAD_FAILED = "download_failed"
+    DISK_FULL = "disk_full"  # our server's disk, not the person's file and not Telegram
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from flows.content import Content
 from handlers import admin, chat, errors, evidence, groups, journal, reminders, staff
 from handlers.context import ShouhuApplication, ShouhuContext
 from handlers.core import build_engine
+from handlers.exports import resume_interrupted
 from handlers.journal import Backlog, JournalingQueue, PerChatProcessor, replay
 from handlers.menu import set_commands
 from handlers.reload import remember_steps
@@ -53,12 +54,15 @@ async def post_init(app: Application) -> None:
     await set_commands(app)
     admin.listen_for_sighup(app)
     # message ids past 48 h, old journal rows, a wipe another reader held up (retried every few seconds)
-    app.maintenance_task = asyncio.create_task(upkeep(app.services.storage), name="maintenance")
+    app.background.append(asyncio.create_task(upkeep(app.services.storage), name="maintenance"))
     if processor.isolation.shared:  # several workers may share the database: the journal is the queue
         processor.backlog = Backlog(app, processor)
-        app.sweep_task = asyncio.create_task(processor.backlog.run(), name="journal sweep")
+        app.background.append(asyncio.create_task(processor.backlog.run(), name="journal sweep"))
     else:
         await replay(app)
+    # an export the last stop cut off: the person hears of it once (in the background: with several
+    # workers, a chat exporting in another one is waited for, and the start must not wait with it)
+    app.background.append(asyncio.create_task(resume_interrupted(app), name="interrupted exports"))
 
 
 def startup_line(app: ShouhuApplication) -> str:
@@ -107,11 +111,10 @@ async def _flood(app: ShouhuApplication, update: Update, first: bool) -> None:
 async def post_shutdown(app: Application) -> None:
     assert isinstance(app, ShouhuApplication)
     admin.stop_listening_for_sighup()
-    tasks = [t for t in (app.sweep_task, app.maintenance_task) if t is not None]
+    tasks, app.background = app.background, []
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    app.maintenance_task = app.sweep_task = None
     await app.close_services()
 
 

@@ -31,8 +31,9 @@ class ShouhuApplication(Application):
         self.engine = engine
         self.mode = mode  # "polling" or "webhook", for the startup log line
         self.reload_lock = asyncio.Lock()  # one content reload at a time (handlers/reload.py)
-        self.maintenance_task: asyncio.Task | None = None  # storage upkeep on a timer (handlers/app.py)
-        self.sweep_task: asyncio.Task | None = None  # several workers: rows a dead one left (handlers/journal.py)
+        # started by post_init, cancelled by post_shutdown (handlers/app.py): storage upkeep on a
+        # timer, the journal sweep (several workers), the report of exports a stop cut off
+        self.background: list[asyncio.Task] = []
         self._services: Services | None = None
         self._http: httpx.AsyncClient | None = None
 

@@ -7,6 +7,8 @@ Nothing here imports python-telegram-bot.
 
 from __future__ import annotations
 
+import errno
+import logging
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +21,18 @@ from flows.model import Case, Event, FileProblem, Reply, StagedFile, Upload, Upl
 from storage.base import CaseKey, Storage
 from storage.errors import EmptyFile, OverQuota, StorageUnavailable
 from storage.sqlite import SqliteStorage
+
+log = logging.getLogger(__name__)
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})  # no room left, or the service's quota is used up
+PG_DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full (its vault keeps files in the database)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """The error says our own disk has no room: not a broken file, not the network, not Telegram."""
+    if isinstance(exc, OSError):
+        return exc.errno in DISK_FULL
+    return getattr(exc, "sqlstate", None) == PG_DISK_FULL
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,8 @@ async def stage_upload(
     message_date: datetime | None = None,
 ) -> Upload | UploadFailed:
     """Stream an upload into the vault (hashed, encrypted, fsynced) and return the event that
-    commits it. Quota and empty files become ``UploadFailed``; nothing half-stored stays.
+    commits it. Quota, empty files and a full disk on our side (writing, fsync or rename: the
+    vault has removed what it began) become ``UploadFailed``; nothing half-stored stays.
     Errors of the source (a broken download) propagate to the caller.
 
     The engine says whose vault it goes into: the chat's own case, or (a relative helping
@@ -120,6 +135,17 @@ async def stage_upload(
         return UploadFailed(FileProblem.QUOTA_FULL, caption)
     except EmptyFile:
         return UploadFailed(FileProblem.EMPTY, caption)
+    except Exception as exc:
+        if not disk_full(exc):
+            raise
+        # loud for the operator; never the file's name or caption (a victim's words)
+        log.error(
+            "DISK FULL: an upload could not be stored in the vault (data dir %s): %s. Nothing of it was kept; "
+            "the person was asked to send it again later. Free some space now.",
+            services.settings.data_dir,
+            type(exc).__name__ if not isinstance(exc, OSError) else errno.errorcode.get(exc.errno or 0, "ENOSPC"),
+        )
+        return UploadFailed(FileProblem.DISK_FULL, caption)
     return Upload(
         StagedFile(blob_id, path, sha, size, kind, mime, file_unique_id, caption, filename, message_date, target.id)
     )

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from flows.content import Locale
 from flows.feature import FileBody, Turn
+from flows.features import export as export_feature
 from flows.features import handoff
 from flows.features.evidence import original_unavailable
 from flows.features.export import Deleted, export_summary
@@ -240,6 +241,29 @@ async def _sealed(services: Services, case: Case, reply: SendSealed, out: Output
 
 
 async def _export(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:
+    """Run the export, then forget it was under way: it ended with the parts sent or with a
+    word to the person (an exception reaches the error handler, which apologises). Only a
+    process that dies (or is cancelled) leaves the marker for the next start to report."""
+    try:
+        await _export_in_turn(services, case, out, sent)
+    except Exception:
+        await _export_ended(services, case)
+        raise
+    await _export_ended(services, case)
+
+
+async def _export_ended(services: Services, case: Case) -> None:
+    if case.deleted:
+        return
+    loc = services.content.locale(case.locale)
+    try:
+        async with services.storage.transaction() as tx:
+            await export_feature.ended(Turn(services.engine, case, loc, tx))
+    except Exception as exc:  # noqa: BLE001 - the export itself is done; at worst the person hears of it once more
+        log.warning("an export ended, but its marker stays until the next start: %s", type(exc).__name__)
+
+
+async def _export_in_turn(services: Services, case: Case, out: Output, sent: list[int | None]) -> None:
     loc = services.content.locale(case.locale)
     slots = export_slots()
     if not slots.free:

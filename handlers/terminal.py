@@ -24,9 +24,12 @@ from typing import TextIO
 
 from config import Settings
 from flows.content import Content
+from flows.feature import Turn
+from flows.features import export
 from flows.model import Btn, Command, Event, Message, Press, Text
 from handlers.core import Services, apply, build_engine, discard, open_storage, stage_upload
 from handlers.delivery import deliver
+from storage.base import CaseKey
 from storage.crypto import CHUNK_SIZE
 
 TERMINAL_CHAT_ID = 0  # never a Telegram user id
@@ -173,6 +176,19 @@ class Terminal:
             message_date=datetime.now(UTC),
         )
 
+    async def begin(self) -> None:
+        """Where this case left off (the start, if new), then, if the last session died while
+        exporting, that it was cut off, with the button that builds it again (shown last, so
+        its buttons are the numbered ones)."""
+        await self.handle(Press("h|"))
+        storage = self.s.storage
+        async with storage.transaction() as tx:
+            case = await tx.case(CaseKey(TERMINAL_CHAT_ID), self.loc.code, self.loc.start)
+            loc = self.s.content.locale(case.locale)
+            replies = await export.interrupted(Turn(self.s.engine, case, loc, tx))
+        if replies:
+            await deliver(self.s, case, replies, TerminalOutput(self))
+
     async def handle(self, event: Event) -> None:
         try:
             case, replies = await apply(self.s, TERMINAL_CHAT_ID, None, event)
@@ -188,7 +204,7 @@ async def chat(settings: Settings, content: Content, stdin: TextIO = sys.stdin, 
     term = Terminal(services, out, Path("shouhu-out"))
     try:
         term.say(plain(term.loc.msg("terminal_intro", name=term.loc.name)))
-        await term.handle(Press("h|"))  # where this case left off (the start, if new)
+        await term.begin()  # where this case left off, and an export the last session did not finish
         while True:
             line = await asyncio.to_thread(stdin.readline)
             if not line:

@@ -60,7 +60,8 @@ class LocalVault(EvidenceVault):
     ) -> tuple[str, Path, str, int]:
         """Stream ``chunks`` into an encrypted file; return (blob_id, path, sha256 hex, size).
 
-        Memory holds one chunk at a time. On any failure the temp file is removed.
+        Memory holds one chunk at a time. On any failure the temp file (or, if the rename was
+        done, the renamed one) is removed.
         """
         blob_id = secrets.token_hex(12)
         folder = self.case_dir(case_id)
@@ -69,6 +70,7 @@ class LocalVault(EvidenceVault):
         digest = hashlib.sha256()
         enc = StreamEncryptor(case_key, blob_context(case_id, blob_id))
         size = 0
+        final = self.path(case_id, blob_id)
         try:
             with open(tmp, "xb") as out:
                 async for chunk in chunks:
@@ -80,10 +82,10 @@ class LocalVault(EvidenceVault):
                 out.write(enc.finalize())
             if size == 0:
                 raise EmptyFile()
-            final = self.path(case_id, blob_id)
             await asyncio.to_thread(_fsync_and_rename, tmp, final)
-        except BaseException:
+        except BaseException:  # the folder's fsync after the rename may fail too (a full disk)
             tmp.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)
             raise
         return blob_id, final, digest.hexdigest(), size
 

@@ -26,7 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from config import Settings
+from flows.engine import Engine
+from handlers.core import Services
+from handlers.terminal import Terminal, plain
+from tests.backends import blob_ids, vault_contents
 from tests.conftest import CONTENT_DIR, ROOT, TOKEN, settled
+from tests.terminal_chat import say
 from tests.test_process import DATA, kill9, send_stalled_document, start_bot, stop
 
 USER = 424242
@@ -109,9 +115,19 @@ async def test_kill_during_an_export_leaves_no_plaintext_and_the_next_export_is_
         user.take_new_messages()
 
         procs.append(start_bot(fake, data_dir, log))
-        user.send("/export")
-        (confirm,) = await user.wait_for_messages(1, timeout=30)
+        (follow_up,) = await user.wait_for_messages(1, timeout=30)  # "正在打包…" is not left hanging
+        assert follow_up.raw_text == zh.msg("export_interrupted")
         assert plaintext_left(data_dir) == [], "the start swept what the dead process left"
+
+        stop(procs[-1])  # a second restart has nothing more to say
+        procs.append(start_bot(fake, data_dir, log))
+        user.send("/help")  # answered after the start's reports, were there any
+        (answer,) = await user.wait_for_messages(1, timeout=30)
+        assert answer.raw_text == zh.msg("help")
+        assert [m for m in user.history if m.raw_text == zh.msg("export_interrupted")] == [follow_up], "told once"
+
+        user.press(follow_up, zh.msg("btn_export_again"))  # its button still builds the export
+        (confirm,) = await user.wait_for_messages(1, timeout=30)
         user.press(confirm, zh.msg("btn_confirm_export"))
         msgs = await user.wait_for_messages(2, timeout=30)
         (doc,) = documents(msgs)
@@ -206,23 +222,85 @@ def _disk_full_on_write(monkeypatch, module) -> None:
     monkeypatch.setattr(module, "open", full_open, raising=False)
 
 
-@pytest.mark.backends("sqlite")  # injects ENOSPC into the local vault file
-async def test_a_full_disk_during_an_upload_keeps_nothing_half_and_the_file_comes_later(
-    bot, fake, zh, data_dir, monkeypatch
-):
+SECRET_NAME, SECRET_CAPTION = "王小明欠款录音.m4a", "催收员李某的电话"  # never in a log
+
+
+def _disk_full_in_the_vault(monkeypatch, storage) -> None:
+    """The vault cannot take the file: the local file's first write fails with ENOSPC (SQLite),
+    or PostgreSQL answers its chunk insert with SQLSTATE 53100 disk_full (files live in it)."""
     import storage.vault as vault_module
 
+    if isinstance(storage.vault, vault_module.LocalVault):
+        _disk_full_on_write(monkeypatch, vault_module)
+        return
+    import psycopg.errors
+
+    async def full(*args):
+        raise psycopg.errors.DiskFull("could not extend file: No space left on device")
+
+    monkeypatch.setattr(storage.vault, "_row", full)
+
+
+async def test_a_full_disk_during_an_upload_keeps_nothing_half_and_the_file_comes_later(
+    bot, fake, zh, data_dir, monkeypatch, caplog
+):
+    """Our disk is full, not Telegram's download broken: the person is told the file was not
+    saved yet, that the server is at fault, and to send it later; the operator's log says
+    DISK FULL without the file's name or caption; nothing half-written stays anywhere."""
     user = fake.user(USER, language_code="zh")
-    _disk_full_on_write(monkeypatch, vault_module)
-    user.send_document(DATA, "call.m4a", "audio/mp4")
+    _disk_full_in_the_vault(monkeypatch, bot.services.storage)
+    user.send_document(DATA, SECRET_NAME, "audio/mp4", caption=SECRET_CAPTION)
     (msg,) = await user.wait_for_messages(1, timeout=15)
-    assert msg.raw_text == zh.msg("evidence_download_failed"), "told it was not kept, and to send it again"
-    assert vault_files(data_dir) == [] and not list((data_dir / "vault").rglob(".tmp-*"))
+    assert msg.raw_text == zh.msg("evidence_disk_full"), "told it was our disk, not Telegram, and to send it later"
+    assert msg.raw_text != zh.msg("evidence_download_failed")
+    assert await vault_contents(bot.services.storage) == [] and plaintext_left(data_dir) == []
+    loud = [r for r in caplog.records if r.levelname == "ERROR" and "DISK FULL" in r.getMessage()]
+    assert loud, "the operator is told loudly"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert SECRET_NAME not in logged and SECRET_CAPTION not in logged
     monkeypatch.undo()  # room again
     user.send_document(DATA, "call.m4a", "audio/mp4")
     (receipt,) = await user.wait_for_messages(1, timeout=15)
     assert "E-001" in receipt.text and hashlib.sha256(DATA).hexdigest()[:16] in receipt.text
-    assert len(vault_files(data_dir)) == 1
+    assert len(await blob_ids(bot.services.storage)) == 1
+
+
+@pytest.mark.backends("sqlite")  # the local vault's fsync and rename
+async def test_a_full_disk_at_the_vault_files_fsync_leaves_no_renamed_file(bot, fake, zh, data_dir, monkeypatch):
+    """The file was written and renamed, then the folder's fsync failed for lack of room: the
+    person hears the disk-full message and the renamed file is gone too (no row will claim it)."""
+    import storage.vault as vault_module
+
+    real = vault_module._fsync_and_rename
+
+    def renamed_then_full(tmp: Path, final: Path) -> None:
+        os.replace(tmp, final)
+        raise OSError(errno.EDQUOT, "Disk quota exceeded")
+
+    monkeypatch.setattr(vault_module, "_fsync_and_rename", renamed_then_full)
+    user = fake.user(USER, language_code="zh")
+    user.send_document(DATA, "call.m4a", "audio/mp4")
+    (msg,) = await user.wait_for_messages(1, timeout=15)
+    assert msg.raw_text == zh.msg("evidence_disk_full")
+    assert vault_files(data_dir) == [] and not list((data_dir / "vault").rglob(".tmp-*"))
+    monkeypatch.setattr(vault_module, "_fsync_and_rename", real)
+    user.send_document(DATA, "call.m4a", "audio/mp4")
+    (receipt,) = await user.wait_for_messages(1, timeout=15)
+    assert "E-001" in receipt.text and len(vault_files(data_dir)) == 1
+
+
+async def test_the_terminal_chat_says_a_full_disk_is_ours_and_keeps_going(storage, content, tmp_path, zh, monkeypatch):
+    """The terminal chat's upload meets the same full disk: the same message, no crash, nothing
+    kept, and the next upload is stored."""
+    sample = tmp_path / "call.m4a"
+    sample.write_bytes(DATA)
+    term = Terminal(Services(Settings(), content, Engine(content), storage), io.StringIO(), tmp_path / "out")
+    _disk_full_in_the_vault(monkeypatch, storage)
+    said = await say(term, f":audio {sample} {SECRET_CAPTION}")
+    assert plain(zh.msg("evidence_disk_full")) in said and "E-001" not in said
+    assert await vault_contents(storage) == []
+    monkeypatch.undo()
+    assert "E-001" in await say(term, f":audio {sample}")
 
 
 async def test_a_full_disk_during_an_export_says_so_and_leaves_no_plaintext(bot, fake, zh, data_dir, monkeypatch):

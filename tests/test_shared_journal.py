@@ -111,4 +111,5 @@ async def test_what_a_dead_worker_journaled_is_answered_by_the_other(fake, tmp_p
 
 @pytest.mark.backends("sqlite")
 async def test_one_process_on_sqlite_keeps_its_own_order_without_the_sweep(bot):
-    assert bot.update_processor.backlog is None and bot.sweep_task is None
+    assert bot.update_processor.backlog is None
+    assert [t.get_name() for t in bot.background] == ["maintenance", "interrupted exports"]

@@ -124,6 +124,7 @@ async def failed(turn: Turn, event: UploadFailed) -> list[Reply]:
         FileProblem.QUOTA_FULL: lambda: loc.msg("evidence_quota_full", quota_mb=engine.quota_bytes // (1024 * 1024)),
         FileProblem.EMPTY: lambda: loc.msg("evidence_empty"),
         FileProblem.DOWNLOAD_FAILED: lambda: loc.msg("evidence_download_failed"),
+        FileProblem.DISK_FULL: lambda: loc.msg("evidence_disk_full"),  # our server's fault: not theirs, not Telegram's
     }[event.problem]()
     return [Message(text, continue_row(loc))]
 
@@ -342,6 +343,7 @@ FEATURE = Feature(
             "evidence_quota_full": "quota_mb",
             "evidence_empty": "",
             "evidence_download_failed": "",
+            "evidence_disk_full": "",
             "evidence_category_saved": "no category",
             "evidence_note_prompt": "no",
             "evidence_note_saved": "no",

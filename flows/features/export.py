@@ -12,6 +12,7 @@ this module decides when, and says what happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flows import confirm
 from flows.content import Locale
@@ -22,6 +23,11 @@ from flows.screens import continue_row, render
 
 FAILED_SHOWN = 100  # damaged items named in one message
 EXPORT, DELETE = "export", "delete"
+# the case record of an export under way: written with the press that starts it, removed when it
+# has ended (delivery: sent, or failed with a word to the person). One still there at the next
+# start was cut off by the process dying: ``interrupted`` says so. ``due_at`` (when it began)
+# makes it findable across cases (``Storage.due_records``) without a table of its own.
+RUNNING = "export_running"
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,38 @@ async def export(turn: Turn, answer: str, nonce: str) -> list[Reply]:
         return expired(loc)
     if not await _anything(turn):
         return [Toast(""), Message(loc.msg("export_empty"), continue_row(loc))]
+    await started(turn)  # committed with this press: a kill from here on is noticed at the next start
     return [Toast(""), Message(loc.msg("export_preparing"), edit=True), Export()]  # the confirmation becomes this
+
+
+async def started(turn: Turn) -> None:
+    """Remember that an export of this case is under way (one marker per case)."""
+    now = datetime.now(UTC)
+    body = {"at": now.isoformat()}
+    found = await turn.store.record_list(turn.case, RUNNING)
+    if found:
+        await turn.store.record_put(turn.case, RUNNING, found[0][0], body, due_at=now)
+    else:
+        await turn.store.record_add(turn.case, RUNNING, body, due_at=now)
+
+
+async def ended(turn: Turn) -> bool:
+    """Forget the export under way; True if one was remembered."""
+    found = await turn.store.record_list(turn.case, RUNNING)
+    for rid, _ in found:
+        await turn.store.record_delete(turn.case, RUNNING, rid)
+    return bool(found)
+
+
+async def interrupted(turn: Turn) -> list[Reply]:
+    """At start: an export still remembered as under way was cut off when the process stopped.
+    The person hears it once (the marker goes in the same transaction), with the button that
+    builds the export again; nothing of the evidence was touched by the cut."""
+    if not await ended(turn):
+        return []
+    loc = turn.loc
+    again = (Btn(loc.msg("btn_export_again"), f"a|{EXPORT}"),)  # the export command, as content's buttons run it
+    return [Message(loc.msg("export_interrupted"), (again, *continue_row(loc)))]
 
 
 async def delete(turn: Turn, answer: str, nonce: str) -> list[Reply]:
@@ -137,6 +174,8 @@ FEATURE = Feature(
             "export_readme": "created count tz",
             "export_item_unreadable": "items",
             "export_no_space": "",
+            "export_interrupted": "",
+            "btn_export_again": "",
             "export_list_file": "",
             **{
                 f"export_col_{c}": "tz" for c in ("no", "category", "note", "filename", "caption", "sha256", "received")
