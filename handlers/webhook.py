@@ -4,7 +4,9 @@
 127.0.0.1, behind a reverse proxy that holds the TLS certificate) and answers only
 ``POST <the path of SHOUHU_WEBHOOK_URL>`` carrying the ``X-Telegram-Bot-Api-Secret-Token``
 header that ``setWebhook`` registered; anything else is refused (403 for a wrong or missing
-secret, 404 for another path, 405 for another method) and nothing of it reaches the bot.
+secret, 404 for another path, 405 for another method) and nothing of it reaches the bot. One
+exception: ``GET /healthz`` answers 200 while the worker runs and its database answers (503
+otherwise), for a proxy that probes its upstreams.
 
 An accepted update goes into ``application.update_queue``, which is the ``JournalingQueue``:
 it is written (sealed) to the journal *before* the 200 goes back, the same way polling only
@@ -42,6 +44,9 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"
 MAX_BODY = 1024 * 1024  # an update is a few KB; Telegram's own limit on a message is 4096 characters
 MAX_HEADERS = 16 * 1024
 IDLE_TIMEOUT = 60.0  # seconds a kept-alive connection may sit without a request
+LINGER = 2.0  # seconds a refused connection is read and dropped before closing
+HEALTH_PATH = "/healthz"
+HEALTH_TIMEOUT = 2.0
 
 
 class WebhookError(Exception):
@@ -106,6 +111,7 @@ class WebhookServer:
                     self.refused += 1
                     writer.write(_response(refused.status, close=True))
                     await writer.drain()
+                    await _linger(reader, writer)
                     return
                 writer.write(_response(status, close=False))
                 await writer.drain()
@@ -114,6 +120,13 @@ class WebhookServer:
         finally:
             self._clients.discard(task)
             writer.close()
+
+    async def _health(self) -> int:
+        """``GET /healthz``: 200 when this worker is running and its database answers, else 503;
+        for a proxy or load balancer that probes its upstreams. It says nothing else."""
+        if not self.app.running:
+            return 503
+        return 200 if await _health_check(self.app) else 503
 
     async def _answer(self, request: _Request, reader: asyncio.StreamReader) -> int:
         # The body (at most 1 MiB) is read before a refusal is sent: closing a socket with unread
@@ -127,6 +140,8 @@ class WebhookServer:
         if not 0 <= length <= MAX_BODY:
             raise _Refuse(413)
         body = await asyncio.wait_for(reader.readexactly(length), IDLE_TIMEOUT)
+        if request.path == HEALTH_PATH and request.method == "GET":
+            return await self._health()
         if request.path != self.path:
             raise _Refuse(404)
         if request.method != "POST":
@@ -145,6 +160,30 @@ class WebhookServer:
         await self.app.update_queue.put(update)  # the JournalingQueue: sealed in the journal first
         self.accepted += 1
         return 200
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Close the way web servers do after a refusal: say we are done writing, then read and drop
+    what the client still sends (a chunked body we refused unread) until it closes, briefly.
+    Closing with unread bytes in the socket makes the kernel reset the connection, and the client
+    may lose the answer it was about to read."""
+    if writer.can_write_eof():
+        writer.write_eof()
+    try:
+        async with asyncio.timeout(LINGER):
+            while await reader.read(64 * 1024):
+                pass
+    except (TimeoutError, ConnectionError):
+        pass
+
+
+async def _health_check(app: ShouhuApplication) -> bool:
+    try:
+        await asyncio.wait_for(app.services.storage.is_handled(0), HEALTH_TIMEOUT)  # one database round trip
+    except Exception as exc:  # noqa: BLE001 - any failure means "do not send me updates now"
+        log.warning("health check: the database did not answer (%s)", type(exc).__name__)
+        return False
+    return True
 
 
 async def _read_head(reader: asyncio.StreamReader) -> _Request | None:
@@ -188,9 +227,17 @@ def _response(status: int, *, close: bool) -> bytes:
 
 def webhook_secret(settings: Settings) -> str:
     """SHOUHU_WEBHOOK_SECRET, or a fresh random one for this run (setWebhook registers it at
-    every start, so nothing else needs to know it)."""
+    every start, so nothing else needs to know it). Not with a shared database: there several
+    workers may run, each would register its own secret, and all but the last to start would
+    refuse every update."""
     if settings.webhook_secret:
         return settings.webhook_secret
+    if settings.database_url:
+        raise WebhookError(
+            "SHOUHU_DATABASE_URL is set, so several workers may share this bot: set SHOUHU_WEBHOOK_SECRET "
+            "(the same random string for every worker, e.g. from `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`; docs/DEPLOY.md, section 7)."
+        )
     log.info("SHOUHU_WEBHOOK_SECRET is not set: this run uses a fresh random secret token")
     return secrets.token_urlsafe(32)
 

@@ -31,8 +31,9 @@ from storage.pg_compat import PgDb, Row, row_factory
 log = logging.getLogger(__name__)
 
 POOL_MAX = 8
-# A dead worker's connections (and the chat locks they hold) are dropped by the server after
-# about keepalives_idle + keepalives_interval * keepalives_count seconds: 30 + 5*3 = 45 s.
+# Keepalives on the worker's side: a server that vanished is noticed after about keepalives_idle +
+# keepalives_interval * keepalives_count seconds (30 + 5*3 = 45 s). A vanished *worker's* chat locks
+# are freed by the server's own settings (tcp_keepalives_*, tcp_user_timeout: docs/POSTGRES.md).
 CONNECT_OPTIONS = {
     "application_name": "shouhu",
     "keepalives": 1,

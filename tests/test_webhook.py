@@ -292,3 +292,39 @@ def test_webhook_without_a_url_explains(tmp_path):
         [sys.executable, "bot.py", "webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
     )
     assert r.returncode == 2 and "SHOUHU_WEBHOOK_URL" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_shared_database_without_a_webhook_secret_is_refused_at_start(tmp_path):
+    """Several workers would each register their own random secret; all but the last would
+    refuse every update. So with SHOUHU_DATABASE_URL the secret must be set, before anything runs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        SHOUHU_DATA_DIR=str(tmp_path / "data"),
+        SHOUHU_CONTENT_DIR=str(CONTENT_DIR),
+        SHOUHU_WEBHOOK_URL="https://bot.example.org/telegram",
+        SHOUHU_DATABASE_URL="postgresql://shouhu@127.0.0.1:9/none",
+        TELEGRAM_API_URL="http://127.0.0.1:9",
+    )
+    r = subprocess.run(
+        [sys.executable, "bot.py", "webhook"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert r.returncode == 2 and "SHOUHU_WEBHOOK_SECRET" in r.stderr and "Traceback" not in r.stderr
+
+
+async def test_healthz_says_whether_the_worker_can_take_updates(fake, data_dir):
+    def probe(port: int) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    async with webhook_bot(fake, data_dir) as (app, hook):
+        assert await asyncio.to_thread(probe, hook.port) == (200, b"OK")
+        assert hook.accepted == 0 and hook.refused == 0, "a probe is neither an update nor a refusal"
+        await app.stop()  # stopping: a proxy must send the updates elsewhere
+        assert (await asyncio.to_thread(probe, hook.port))[0] == 503
+        await app.start()
