@@ -121,6 +121,8 @@ async def post_shutdown(app: Application) -> None:
 def build_application(
     settings: Settings, content: Content, *, backoff: float = 0.5, mode: str = "polling"
 ) -> ShouhuApplication:
+    queue, updates_request = JournalingQueue(), ResilientRequest(backoff=backoff, read_timeout=40.0)
+    updates_request.observe = queue.observe  # the journal keeps each update as Telegram sent it
     app = (
         ApplicationBuilder()
         .application_class(
@@ -132,9 +134,9 @@ def build_application(
         .base_file_url(f"{settings.api_url}/file/bot")
         .local_mode(settings.local_api)  # files then pass by path: no size cap, nothing loaded into memory
         .request(ResilientRequest(backoff=backoff, read_timeout=30.0, media_write_timeout=120.0))
-        .get_updates_request(ResilientRequest(backoff=backoff, read_timeout=40.0))
+        .get_updates_request(updates_request)
         .context_types(ContextTypes(context=ShouhuContext))
-        .update_queue(JournalingQueue())
+        .update_queue(queue)
         .concurrent_updates(PerChatProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -28,8 +28,8 @@ of this: its queue is the order, and ``replay`` finishes what a crash left at th
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -51,10 +51,31 @@ ORPHAN_AFTER = timedelta(seconds=2)  # a row waiting this long with its chat fre
 
 
 class JournalingQueue(asyncio.Queue):
+    RAW_MAX = 10_000  # updates whose JSON is kept until journaled; more means they were never put
+
     def __init__(self) -> None:
         super().__init__()
         self.storage: Storage | None = None
         self.on_trouble: Callable[[Update], Awaitable[None]] | None = None
+        self._raw: dict[int, dict] = {}
+
+    def remember(self, data: dict) -> None:
+        """The update as Telegram sent it: the journal keeps this, not python-telegram-bot's
+        re-serialisation (which costs more than the rest of journaling, and drops fields the
+        library does not know)."""
+        if len(self._raw) >= self.RAW_MAX:
+            self._raw.clear()
+        self._raw[data["update_id"]] = data
+
+    def observe(self, endpoint: str, payload: bytes) -> None:
+        """For the getUpdates transport: remember each update of an answer."""
+        if endpoint != "getUpdates":
+            return
+        try:
+            for data in json.loads(payload)["result"]:
+                self.remember(data)
+        except (ValueError, KeyError, TypeError):
+            pass  # python-telegram-bot reports a malformed answer; the journal falls back to to_dict()
 
     async def put(self, item: Any) -> None:
         if isinstance(item, Update) and self.storage is not None:
@@ -66,14 +87,15 @@ class JournalingQueue(asyncio.Queue):
         delay, told = JOURNAL_RETRY_FIRST, False
         while True:
             try:
-                await self.storage.journal(update.update_id, update.to_dict(), chat_of(update))
+                data = self._raw.pop(update.update_id, None) or update.to_dict()
+                await self.storage.journal(update.update_id, data, chat_of(update))
                 if told:
                     log.warning("the update journal is writable again")
                 return
-            except (OSError, sqlite3.Error) as exc:
+            except Exception as exc:  # noqa: BLE001 - a full disk, a lost database: whatever it is, never go deaf
                 log.error(
                     "cannot journal update %s (%s: %s); Telegram keeps it until this succeeds. "
-                    "Check free disk space in the data directory. Retrying in %.1fs",
+                    "Check free disk space and the database. Retrying in %.1fs",
                     update.update_id,
                     type(exc).__name__,
                     exc,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram.error import NetworkError, TimedOut
@@ -26,6 +27,8 @@ class ResilientRequest(HTTPXRequest):
         self.attempts = attempts
         self.backoff = backoff
         self.max_wait = max_wait
+        # shown every successful answer's method and body (the journal keeps getUpdates' own JSON)
+        self.observe: Callable[[str, bytes], None] | None = None
 
     async def do_request(  # type: ignore[override]  # passes the timeouts through unchanged
         self, url: str, method: str, request_data: Any = None, **timeouts: Any
@@ -51,6 +54,8 @@ class ResilientRequest(HTTPXRequest):
                 log.warning("%s: server error %d, retrying in %.1fs", endpoint, code, delay)
                 await asyncio.sleep(delay)
                 continue
+            if self.observe is not None and code == 200:
+                self.observe(endpoint, payload)
             return code, payload
         raise AssertionError("unreachable")
 

@@ -37,6 +37,7 @@ from telegram import Update
 
 from config import Settings
 from handlers.context import ShouhuApplication
+from handlers.journal import JournalingQueue
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,10 @@ class WebhookServer:
         except (ValueError, TypeError, KeyError):
             log.warning("webhook: a request whose body is not an update was refused")  # never the body
             return 400
-        await self.app.update_queue.put(update)  # the JournalingQueue: sealed in the journal first
+        queue = self.app.update_queue
+        if isinstance(queue, JournalingQueue):
+            queue.remember(data)  # journaled as Telegram sent it
+        await queue.put(update)  # the JournalingQueue: sealed in the journal first
         self.accepted += 1
         return 200
 

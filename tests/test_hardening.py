@@ -116,11 +116,11 @@ async def test_a_full_disk_does_not_leave_the_bot_deaf(bot, fake, zh):
     real = storage.journal
     failures = {"left": 3}
 
-    async def full(update_id, payload):
+    async def full(update_id, payload, chat_id=None):
         if failures["left"]:
             failures["left"] -= 1
             raise OSError(errno.ENOSPC, "No space left on device")
-        await real(update_id, payload)
+        await real(update_id, payload, chat_id)
 
     storage.journal = full
     user = fake.user(USER, language_code="zh")

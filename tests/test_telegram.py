@@ -229,3 +229,22 @@ async def test_many_victims_at_once_each_in_order(bot, fake, zh):
     for status in statuses:
         assert zh.msg("status_here").strip() in next(l for l in status.text.splitlines() if zh.steps[-1].title in l)
     assert not fake.unanswered_callbacks()
+
+
+async def test_polling_journals_each_update_as_telegram_sent_it(fake, data_dir):
+    """What the journal replays after a crash is Telegram's own JSON, fields python-telegram-bot
+    does not know included, not the library's re-serialisation of it."""
+    from tests.test_process import DATA
+
+    user = fake.user(616161, language_code="zh")
+    async with running_bot(fake, data_dir) as app:
+        with fake._lock:  # the bot cannot fetch the update before the stall is in place
+            user.send_document(DATA, "call.m4a", "audio/mp4")
+            upd = fake.all_updates[-1]  # what the fake will serve
+            upd["message"]["some_future_field"] = {"added": "by a newer Bot API"}
+            gate = fake.delay_file(upd["message"]["document"]["file_id"])
+        await fake.wait_until(lambda: fake.is_confirmed(upd["update_id"]), 10)
+        assert upd in await app.services.storage.pending_updates()
+        gate.set()
+        (receipt,) = await user.wait_for_messages(1, timeout=20)
+        assert "E-001" in receipt.text

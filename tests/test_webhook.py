@@ -214,7 +214,7 @@ async def test_an_accepted_update_is_in_the_journal_before_its_200(fake, data_di
             gate = fake.delay_file(upd["message"]["document"]["file_id"])
         await fake.wait_until(lambda: fake.is_confirmed(upd["update_id"]), 10)
         pending = await app.services.storage.pending_updates()
-        assert upd["update_id"] in [u["update_id"] for u in pending]
+        assert upd in pending, "the journal holds the update exactly as Telegram sent it"
         gate.set()
         (receipt,) = await user.wait_for_messages(1, timeout=20)
         assert "E-001" in receipt.text
