@@ -131,6 +131,10 @@ class PgDb:
     def execute(self, sql: str, params: Any = ()) -> _Result:
         return _Result(self, sql, params)
 
+    async def execute_fetchall(self, sql: str, params: Any = ()) -> list[Row]:
+        async with self.execute(sql, params) as cur:
+            return await cur.fetchall()
+
     async def executemany(self, sql: str, seq: Iterable[Any]) -> None:
         async with self.conn.cursor() as cur:
             try:

@@ -138,8 +138,8 @@ class SqliteStorage(Storage):
         await self.db.close()
 
     async def _one(self, sql: str, params: Sequence = ()) -> aiosqlite.Row | None:
-        async with self.db.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = list(await self.db.execute_fetchall(sql, params))  # one call into the database thread
+        return rows[0] if rows else None
 
     async def _check_master_key(self, source: KeySource, holds: str) -> None:
         """Refuse a master key that cannot open what is stored. The key-check value (written at
@@ -232,8 +232,9 @@ class SqliteStorage(Storage):
             await self.db.commit()
 
     async def _journal_rows(self, sql: str, params: Sequence) -> list[tuple[int, bytes]]:
-        async with self._write, self.db.execute(sql, params) as cur:
-            return [(row[0], bytes(row[1])) for row in await cur.fetchall()]
+        async with self._write:
+            rows = await self.db.execute_fetchall(sql, params)
+        return [(row[0], bytes(row[1])) for row in rows]
 
     async def is_handled(self, update_id: int) -> bool:
         async with self._write:

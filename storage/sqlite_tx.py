@@ -72,9 +72,14 @@ class SqliteTx(Transaction):
         self._keys: dict[str, bytes] = {}
         self._sealers: dict[str, RowSealer] = {}
 
+    # Reads are one call into the database thread each (``execute_fetchall``), not three (execute,
+    # fetch, close): an update makes a dozen of them, and each call costs a thread hand-over.
     async def _one(self, sql: str, params: Sequence = ()) -> aiosqlite.Row | None:
-        async with self.db.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
+
+    async def _all(self, sql: str, params: Sequence = ()) -> list[aiosqlite.Row]:
+        return list(await self.db.execute_fetchall(sql, params))
 
     # -------------------------------------------------------------- cases
 
@@ -135,10 +140,10 @@ class SqliteTx(Transaction):
     async def case_delete(self, case: Case) -> list[int]:
         """Everything of the case goes: rows, the wrapped key, the vault folder (after commit)."""
         cutoff = iso(self.clock() - DELETABLE_FOR)
-        async with self.db.execute(
+        rows = await self._all(
             "SELECT message_id FROM chat_messages WHERE case_id = ? AND at >= ? ORDER BY message_id", (case.id, cutoff)
-        ) as cur:
-            ids = [r["message_id"] async for r in cur]
+        )
+        ids = [r["message_id"] for r in rows]
         await self.db.execute("DELETE FROM cases WHERE id = ?", (case.id,))  # cascades
         self._keys.pop(case.id, None)
         self._sealers.pop(case.id, None)
@@ -198,8 +203,7 @@ class SqliteTx(Transaction):
             )
         else:
             sql, params = f"SELECT {COLUMNS} FROM evidence WHERE case_id = ? AND no = ?", (case.id, no)
-        async with self.db.execute(sql, params) as cur:
-            rows = await cur.fetchall()
+        rows = await self._all(sql, params)
         if not rows:
             return []
         sealer = await self.sealer(case)
@@ -431,10 +435,10 @@ class SqliteTx(Transaction):
 
     async def record_list(self, case: Case, kind: str) -> list[tuple[int, dict]]:
         sealer = await self.sealer(case)
-        async with self.db.execute(
+        rows = await self._all(
             "SELECT rid, body FROM records WHERE case_id = ? AND kind = ? ORDER BY rid", (case.id, kind)
-        ) as cur:
-            return [(r["rid"], json.loads(sealer.open_record(kind, r["rid"], r["body"]))) async for r in cur]
+        )
+        return [(r["rid"], json.loads(sealer.open_record(kind, r["rid"], r["body"]))) for r in rows]
 
     async def record_delete(self, case: Case, kind: str, rid: int) -> bool:
         """The record goes, and the vault file it held (after commit), unless an evidence item
