@@ -30,12 +30,14 @@ async def run(update: Update, context: ShouhuContext, event: Event) -> None:
             incoming=[message.message_id] if message else [],
         )
     except AlreadyHandled:
+        context.handled = True
         discard(event)
         await answer_query(update)
         return
     except BaseException:
         discard(event)
         raise
+    context.handled = True  # the transaction marked it: the last handler need not look
     await deliver(context.services, case, replies, TelegramOutput(update, context, chat.id))
 
 

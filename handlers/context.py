@@ -72,7 +72,10 @@ class ShouhuApplication(Application):
 
 
 class ShouhuContext(CallbackContext[ExtBot, dict, dict, dict]):
-    """``context.services`` (settings, content, engine, storage), typed."""
+    """``context.services`` (settings, content, engine, storage), typed. One context serves all
+    handler groups of one update; ``handled`` says its transaction has marked it handled."""
+
+    handled = False
 
     @property
     def app(self) -> ShouhuApplication:

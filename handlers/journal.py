@@ -275,6 +275,8 @@ def _close(coroutine: Awaitable[Any]) -> None:
 
 async def done(update: Update, context: ShouhuContext) -> None:
     """Last of all: whatever no handler took (an edit, a reaction) is marked handled too."""
+    if context.handled:
+        return
     if not await context.storage.is_handled(update.update_id):
         await context.storage.mark_handled(update.update_id)
 

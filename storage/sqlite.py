@@ -27,6 +27,7 @@ import aiosqlite
 from flows.model import Awaiting, Case
 from storage import crypto
 from storage.base import (
+    CaseKey,
     ChatIsolation,
     DueRecord,
     FoundRecord,
@@ -224,12 +225,11 @@ class SqliteStorage(Storage):
     async def journal(self, update_id: int, payload: dict, chat_id: int | None = None) -> None:
         blob = self.keys.seal_journal(update_id, json.dumps(payload).encode())
         tag = None if chat_id is None else self.keys.chat_tag(chat_id)
-        async with self._write:
+        async with self._write:  # one statement outside a transaction: committed (and fsynced) by itself
             await self.db.execute(
                 "INSERT OR IGNORE INTO updates (update_id, payload, received_at, chat_tag) VALUES (?, ?, ?, ?)",
                 (update_id, blob, iso(self.clock()), tag),
             )
-            await self.db.commit()
 
     async def _journal_rows(self, sql: str, params: Sequence) -> list[tuple[int, bytes]]:
         async with self._write:
@@ -243,9 +243,20 @@ class SqliteStorage(Storage):
 
     async def mark_handled(self, update_id: int) -> None:
         async with self._write:
-            await self.db.execute("BEGIN IMMEDIATE")
-            await self._mark(update_id)
-            await self.db.commit()
+            await self._mark(update_id)  # one statement: its own transaction
+
+    async def record_sent(self, key: CaseKey, message_ids: Sequence[int]) -> None:
+        """One statement (its own transaction, one call into the database thread): it runs after
+        nearly every update."""
+        if not message_ids:
+            return
+        async with self._write:
+            await self.db.execute(
+                "INSERT INTO chat_messages (case_id, message_id, at) "
+                "SELECT cases.id, ids.value, ? FROM cases, json_each(?) AS ids WHERE cases.chat_id = ? "
+                "ON CONFLICT DO NOTHING",
+                (iso(self.clock()), json.dumps(list(message_ids)), key.chat_id),
+            )
 
     async def _mark(self, update_id: int) -> None:
         t = iso(self.clock())
