@@ -85,11 +85,18 @@ async def make_unreadable(storage: Storage, case_id: str, blob_id: str) -> None:
     await db_run(storage, "UPDATE blobs SET complete = FALSE WHERE blob_id = ?", (blob_id,))
 
 
+async def wal_checkpoint(storage: SqliteStorage, mode: str = "TRUNCATE") -> None:
+    """A checkpoint taken in turn with the bot's own statements (its one connection must not
+    run two at once: a reply being recorded meanwhile would find the table locked)."""
+    async with storage._write:
+        await storage.db.execute(f"PRAGMA wal_checkpoint({mode})")
+
+
 async def at_rest(storage: Storage) -> Path:
     """Flush what the database holds to its files, and return the folder holding them all: the
     data dir (SQLite: database, WAL and vault) or the PostgreSQL cluster (tables and WAL)."""
     if isinstance(storage, SqliteStorage):
-        await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await wal_checkpoint(storage)
         return storage.data_dir
     await db_run(storage, "CHECKPOINT")
     ((folder,),) = await db_run(storage, "SHOW data_directory")

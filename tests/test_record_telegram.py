@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from flows import timeline
+from tests.backends import wal_checkpoint
 from tests.conftest import files_containing, settled
 
 USER = 555_000_222
@@ -144,7 +145,7 @@ async def test_a_victim_keeps_the_record_exports_it_and_then_erases_it(bot, fake
     assert "骚扰记录：4 条，其中夜间 2 条" in status.text and APP in status.text and "到手 2,100 元" in status.text
 
     # sealed at rest: nothing the victim typed is readable on disk
-    await storage.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    await wal_checkpoint(storage, "PASSIVE")
     for marker in (APP, "MARKER-note-4410", "MARKER-coll-1234"):
         assert files_containing(data_dir, marker.encode()) == [], marker
 
@@ -167,7 +168,7 @@ async def test_a_victim_keeps_the_record_exports_it_and_then_erases_it(bot, fake
     # /delete: none of it is left on disk
     confirm = await send(bot, user, "/delete")
     await act(bot, user, user.press(confirm, "确认删除"))
-    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    await wal_checkpoint(storage)
     for marker in (APP, "MARKER-note-4410", "MARKER-coll-1234"):
         assert files_containing(data_dir, marker.encode()) == [], marker
     (records,) = await (await storage.db.execute("SELECT COUNT(*) FROM records")).fetchone()

@@ -16,6 +16,7 @@ import pytest
 
 from flows.features.witness_record import INVITE, LINK, PART
 from storage.base import CaseKey
+from tests.backends import wal_checkpoint
 from tests.conftest import files_containing, settled
 
 VICTIM = 555000111
@@ -146,7 +147,7 @@ async def test_invite_consent_account_files_handover_accept_decline_export(bot, 
     assert row["telegram_message_time_utc"], "when Telegram says she sent it"
 
     # declined at once: the note and the deleted screenshot are nowhere on disk
-    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    await wal_checkpoint(storage)
     assert files_containing(data_dir, b"RELATIVE-NOTE-MARK") == []
     assert files_containing(data_dir, b"RELATIVE-FILE-MARK") == [], "sealed at rest, never in the clear"
     assert len(list((data_dir / "vault").rglob("*.bin"))) == 1, "only the accepted file is left"
@@ -365,7 +366,7 @@ async def test_the_victims_delete_ends_every_invitation_and_leaves_nothing(bot, 
     (ended_mom,) = await mom.wait_for_messages(1)
     (ended_dad,) = await dad.wait_for_messages(1)
     assert ended_mom.raw_text == ended_dad.raw_text == zh.msg("witness_ended"), "told it ended, not why"
-    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    await wal_checkpoint(storage)
     assert files_containing(data_dir, b"RELATIVE-NOTE-MARK") == []
     assert files_containing(data_dir, b"RELATIVE-FILE-MARK") == []
     assert files_containing(data_dir, NOTE.encode()) == []
@@ -407,7 +408,7 @@ async def test_the_relatives_delete_removes_what_was_not_accepted_and_their_chat
     assert await records(storage, VICTIM, PART) == []
     ((_, body),) = await records(storage, VICTIM, INVITE)
     assert body["chat"] is None and body["state"] == "withdrawn"
-    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    await wal_checkpoint(storage)
     assert files_containing(data_dir, NOTE.encode()) == [] and files_containing(data_dir, b"MARK-77d0") == []
     assert files_containing(data_dir, str(MOM).encode()) == [], "her chat id is gone"
     victim.send("/evidence")
