@@ -146,7 +146,7 @@ def report(rows: list[dict]) -> str:
         f"lock + `handlers.core.apply` (engine, one transaction, the update marked handled); {PRESSES} button "
         f"presses per row on one chat, after {WARMUP} unmeasured; the median of {ROUNDS} rounds; PostgreSQL ANALYZEd after filling. CPU: the bot process, plus the PostgreSQL server's processes. PostgreSQL 15 "
         "on a unix socket with fsync and synchronous_commit off, SQLite with synchronous=NORMAL: the work, not the "
-        "disk's flush. psycopg without psycopg_pool (one connection and a lock).",
+        "disk's flush. psycopg, one connection and a lock per worker.",
         "",
         "| backend | cases stored | wall mean | wall p95 | CPU bot | CPU server | CPU total |",
         "|---|---:|---:|---:|---:|---:|---:|",

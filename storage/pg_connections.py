@@ -1,11 +1,10 @@
 """Where the PostgreSQL backend gets its connections.
 
-``open_connections(url)`` gives one of two shapes behind the same small interface:
-
-* ``psycopg_pool`` installed (``pip install 'psycopg[pool]'``): an ``AsyncConnectionPool``, so
-  updates of different chats run their transactions side by side;
-* otherwise one connection and an asyncio lock: transactions one after another, as SQLite's one
-  writer does. A broken connection (the server restarted) is replaced on next use.
+``open_connections(url)`` gives one connection and an asyncio lock: a worker's transactions one
+after another, as SQLite's one writer does; a broken connection (the server restarted) is
+replaced on next use. No pool: an update's transaction takes one to two milliseconds, so one
+connection carries more transactions than one worker's CPU produces; a deployment scales by
+adding workers (docs/DEPLOY.md).
 
 Every connection is in autocommit mode; a unit of work is an explicit ``conn.transaction()``
 block, so a read outside one never leaves a transaction open ("idle in transaction" holds back
@@ -30,7 +29,6 @@ from storage.pg_compat import PgDb, Row, row_factory
 
 log = logging.getLogger(__name__)
 
-POOL_MAX = 8
 # Keepalives on the worker's side: a server that vanished is noticed after about keepalives_idle +
 # keepalives_interval * keepalives_count seconds (30 + 5*3 = 45 s). A vanished *worker's* chat locks
 # are freed by the server's own settings (tcp_keepalives_*, tcp_user_timeout: docs/POSTGRES.md).
@@ -111,39 +109,8 @@ class SingleConnection(Connections):
                 self._conn = None
 
 
-class PooledConnections(Connections):
-    """psycopg_pool's pool: broken connections are found and replaced by the pool."""
-
-    def __init__(self, url: str, pool: object):
-        self.url = url
-        self._pool = pool
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[PgDb]:
-        try:
-            async with self._pool.connection() as conn:  # type: ignore[attr-defined]
-                yield PgDb(conn)
-        except psycopg.OperationalError as exc:
-            raise StorageUnavailable(_reason(exc)) from exc
-
-    async def close(self) -> None:
-        await self._pool.close()  # type: ignore[attr-defined]
-
-
 async def open_connections(url: str) -> Connections:
-    try:
-        from psycopg_pool import AsyncConnectionPool
-    except ImportError:
-        single = SingleConnection(url)
-        async with single.connection():  # fail now, with a sentence, if the server is not there
-            pass
-        return single
-    pool = AsyncConnectionPool(
-        url,
-        min_size=1,
-        max_size=POOL_MAX,
-        open=False,
-        kwargs={"autocommit": True, "row_factory": row_factory, **_options(url)},
-    )
-    await pool.open(wait=True, timeout=CONNECT_OPTIONS["connect_timeout"])  # type: ignore[arg-type]
-    return PooledConnections(url, pool)
+    single = SingleConnection(url)
+    async with single.connection():  # fail now, with a sentence, if the server is not there
+        pass
+    return single
