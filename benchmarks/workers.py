@@ -353,10 +353,11 @@ READING = (
     "What limits each figure on 2 cores:",
     "",
     "- **updates/s, closed loop**: CPU. A worker is one Python process (one event loop) and uses at most "
-    "about one core; with 1 worker its CPU per update times the rate is most of a core. More workers on the "
-    "same 2 cores add no CPU, only more processes, connections and chat-lock hand-overs between them (CPU "
-    "per update rises), so the rate stays flat or falls. The 'all' column shows how much of the machine "
-    "other work took meanwhile: the figures are shares of a busy machine, not of an idle one.",
+    "about one core; with 1 worker its CPU per update times the rate is most of a core. A second worker "
+    "uses the second core (the rate rises until both cores are busy with the workers, PostgreSQL, the fake "
+    "Bot API and the victims); more workers than cores add only processes, connections and chat-lock "
+    "hand-overs (CPU per update rises), so the rate stays flat or falls. The 'all' column shows how much of "
+    "the machine other work took meanwhile: the figures are shares of a busy machine, not of an idle one.",
     "- **p50/p99, closed loop**: queueing. With N victims each waiting for its answer, latency is about N "
     "divided by the rate (Little's law): it follows the rate, not the work of one update.",
     "- **p50/p99 at 30/s offered**: the work of one update (journal, transaction, replies through the fake "
