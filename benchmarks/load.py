@@ -38,6 +38,7 @@ from loadgen import (  # noqa: E402
     LoadResult,
     start_process,
     stop_process,
+    write_section,
 )
 
 TOKEN = "123456:BENCH-token"
@@ -433,13 +434,7 @@ def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float
 
 
 def write(section: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION[0] in text and SECTION[1] in text:
-        head, rest = text.split(SECTION[0], 1)
-        text = head + section + rest.split(SECTION[1], 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(RESULTS, SECTION, section)
 
 
 def main(argv: list[str]) -> None:

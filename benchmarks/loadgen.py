@@ -154,13 +154,12 @@ class LoadResult:
         return statistics.mean(self.latencies) * 1000 if self.latencies else float("nan")
 
 
-class Driver:
-    """Runs victims against one bot process through ``fake``."""
+class Replies:
+    """Counts, per victim, the replies the fake sees (from its server threads onto the loop); a
+    victim's ``done`` resolves once it has all it expects."""
 
-    def __init__(self, fake: LoadFake, first_chat: int):
-        self.fake = fake
-        self.first_chat = first_chat
-        self.victims: dict[int, Victim] = {}
+    def __init__(self, fake: LoadFake):
+        self.victims: dict[int, Any] = {}
         self.loop = asyncio.get_running_loop()
         fake.on_reply = self._reply_from_server_thread
 
@@ -174,6 +173,27 @@ class Driver:
         v.last_reply = t
         if v.done is not None and not v.done.done() and v.got >= v.expected:
             v.done.set_result(None)
+
+
+def write_section(path: Path, markers: tuple[str, str], section: str) -> None:
+    """Put ``section`` (which starts and ends with ``markers``) in place of the old one in
+    ``path``, or at its end."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    if markers[0] in text and markers[1] in text:
+        head, rest = text.split(markers[0], 1)
+        text = head + section + rest.split(markers[1], 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+class Driver(Replies):
+    """Runs victims against one bot process through ``fake``."""
+
+    def __init__(self, fake: LoadFake, first_chat: int):
+        super().__init__(fake)
+        self.fake = fake
+        self.first_chat = first_chat
 
     def _send(self, v: Victim, action: str, arg: str) -> int:
         user = self.fake.user(v.chat_id, language_code="zh")  # the same FakeUser each time

@@ -40,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from loadgen import SCRIPT, LoadFake, self_cpu_seconds  # noqa: E402
+from loadgen import SCRIPT, LoadFake, Replies, self_cpu_seconds, write_section  # noqa: E402
+from loadgen import Victim as LoopVictim  # noqa: E402
 
 from tests.cluster import CLOCK_TICKS, Hook, Worker, start_worker, take_over_delivery, wait_ready  # noqa: E402
 from tests.cluster import write_key_file as _write_key_file  # noqa: E402
@@ -87,14 +88,8 @@ def machine_busy_seconds() -> tuple[float, float]:
 
 
 @dataclass
-class Victim:
-    chat_id: int
-    hooks: list[Hook]
-    step: int = 0
-    expected: int = 0
-    got: int = 0
-    last_reply: float = 0.0
-    done: asyncio.Future | None = None
+class Victim(LoopVictim):
+    hooks: list[Hook] = field(default_factory=list)  # one per worker: its updates go round robin
 
 
 @dataclass
@@ -137,31 +132,18 @@ class Result:
         }
 
 
-class Driver:
+class Driver(Replies):
     """Victims talking to a set of workers; replies counted as the fake sees them."""
 
     def __init__(self, fake: LoadFake, workers: list[Worker], first_chat: int):
+        super().__init__(fake)
         self.fake = fake
         self.workers = workers
         self.next_chat = first_chat
-        self.victims: dict[int, Victim] = {}
         self.postmaster: int | None = None  # PostgreSQL's server process, for its CPU time
-        self.loop = asyncio.get_running_loop()
-        fake.on_reply = self._from_server_thread
-
-    def _from_server_thread(self, chat_id: int | None, t: float) -> None:
-        if chat_id in self.victims:
-            self.loop.call_soon_threadsafe(self._reply, chat_id, t)
-
-    def _reply(self, chat_id: int, t: float) -> None:
-        v = self.victims[chat_id]
-        v.got += 1
-        v.last_reply = t
-        if v.done is not None and not v.done.done() and v.got >= v.expected:
-            v.done.set_result(None)
 
     def victim(self) -> Victim:
-        v = Victim(self.next_chat, [Hook(w.port) for w in self.workers])
+        v = Victim(self.next_chat, hooks=[Hook(w.port) for w in self.workers])
         self.next_chat += 1
         self.victims[v.chat_id] = v
         return v
@@ -407,13 +389,7 @@ def limits(rows: list[dict]) -> list[str]:
 
 
 def write(section: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION[0] in text and SECTION[1] in text:
-        head, rest = text.split(SECTION[0], 1)
-        text = head + section + rest.split(SECTION[1], 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(RESULTS, SECTION, section)
 
 
 def main(argv: list[str]) -> None:
