@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +174,21 @@ class Replies:
         if v.done is not None and not v.done.done() and v.got >= v.expected:
             v.done.set_result(None)
 
+    async def count_replies(self, v: Any, send: Callable[[str, str], Awaitable[None]], quiet: float) -> list[int]:
+        """Reply calls per step of the script: ``v`` walks it through ``send``; a step is over
+        when no reply came for ``quiet`` seconds."""
+        counts = []
+        for action, arg in SCRIPT:
+            v.expected, v.got, v.done = 10**9, 0, None
+            await send(action, arg)
+            while True:
+                before = v.got
+                await asyncio.sleep(quiet)
+                if v.got and v.got == before:
+                    break
+            counts.append(v.got)
+        return counts
+
 
 def write_section(path: Path, markers: tuple[str, str], section: str) -> None:
     """Put ``section`` (which starts and ends with ``markers``) in place of the old one in
@@ -221,17 +236,11 @@ class Driver(Replies):
         """How many reply calls each step of the script causes for this bot: one victim walks
         the script once; a step is over when no reply came for ``quiet`` seconds."""
         v = self.victims.setdefault(self.first_chat, Victim(self.first_chat))
-        counts = []
-        for action, arg in SCRIPT:
-            v.expected, v.got, v.done = 10**9, 0, None
+
+        async def send(action: str, arg: str) -> None:
             self._send(v, action, arg)
-            while True:
-                before = v.got
-                await asyncio.sleep(quiet)
-                if v.got and v.got == before:
-                    break
-            counts.append(v.got)
-        return counts
+
+        return await self.count_replies(v, send, quiet)
 
     async def run(
         self, n: int, counts: list[int], seconds: float, warmup: float, pid: int, period: float | None = None

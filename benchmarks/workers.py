@@ -177,17 +177,11 @@ class Driver(Replies):
         """Reply calls per step of the script: one victim walks it, a step ends after ``quiet``
         seconds without a reply."""
         v = self.victim()
-        counts = []
-        for action, arg in SCRIPT:
-            v.expected, v.got, v.done = 10**9, 0, None
+
+        async def send(action: str, arg: str) -> None:
             assert await v.hooks[0].post(self._update(v, action, arg)) == 200
-            while True:
-                before = v.got
-                await asyncio.sleep(quiet)
-                if v.got and v.got == before:
-                    break
-            counts.append(v.got)
-        return counts
+
+        return await self.count_replies(v, send, quiet)
 
     async def run(self, result: Result, n: int, counts: list[int], seconds: float, warmup: float, period: float | None):
         victims = [self.victim() for _ in range(n)]
