@@ -48,6 +48,7 @@ JOURNAL_RETRY_MAX = 30.0
 MAX_WAITING = 30  # updates of one chat waiting for its turn before it counts as a flood
 SWEEP_EVERY = 1.0  # seconds between two looks for rows a dead worker left (several workers only)
 ORPHAN_AFTER = timedelta(seconds=2)  # a row waiting this long with its chat free was left behind
+SWEEP_ROWS = 500  # the oldest rows one sweep opens (a backlog after an outage is taken in slices)
 
 
 class JournalingQueue(asyncio.Queue):
@@ -142,7 +143,9 @@ class Backlog:
     async def sweep(self) -> int:
         """Take over what waits in the journal longer than ``ORPHAN_AFTER`` while nobody holds
         its chat: the newest such update of each chat, which brings the earlier ones along."""
-        waiting = await self.storage.pending_updates(received_before=self.storage.clock() - ORPHAN_AFTER)
+        waiting = await self.storage.pending_updates(
+            received_before=self.storage.clock() - ORPHAN_AFTER, limit=SWEEP_ROWS
+        )
         newest: dict[int | None, Update] = {}
         for data in waiting:
             update = Update.de_json(data, self.app.bot)

@@ -315,12 +315,18 @@ class Storage(ABC):
         keyed hash only) lets ``pending_updates`` find the rows of one chat."""
 
     async def pending_updates(
-        self, *, chat_id: int | None = None, upto: int | None = None, received_before: datetime | None = None
+        self,
+        *,
+        chat_id: int | None = None,
+        upto: int | None = None,
+        received_before: datetime | None = None,
+        limit: int | None = None,
     ) -> list[dict]:
         """Journaled updates not yet handled, oldest (smallest update_id) first: all of them, or
         those of one chat up to and including ``upto``, or those waiting since before
-        ``received_before`` (left behind by a worker that died). A row whose seal does not open
-        is logged, marked handled and left out: replaying it could only fail again."""
+        ``received_before`` (left behind by a worker that died); the oldest ``limit`` of them.
+        A row whose seal does not open is logged, marked handled and left out: replaying it
+        could only fail again."""
         where, params = ["handled_at IS NULL", "payload IS NOT NULL"], list[Any]()
         if chat_id is not None:
             where.append("chat_tag = ?")
@@ -331,9 +337,10 @@ class Storage(ABC):
         if received_before is not None:
             where.append("received_at < ?")
             params.append(received_before.astimezone(UTC).isoformat(timespec="microseconds"))
-        rows = await self._journal_rows(
-            f"SELECT update_id, payload FROM updates WHERE {' AND '.join(where)} ORDER BY update_id", params
-        )
+        sql = f"SELECT update_id, payload FROM updates WHERE {' AND '.join(where)} ORDER BY update_id"
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", [*params, limit]
+        rows = await self._journal_rows(sql, params)
         out = []
         for update_id, payload in rows:
             try:

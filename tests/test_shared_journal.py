@@ -113,3 +113,22 @@ async def test_what_a_dead_worker_journaled_is_answered_by_the_other(fake, tmp_p
 async def test_one_process_on_sqlite_keeps_its_own_order_without_the_sweep(bot):
     assert bot.update_processor.backlog is None
     assert [t.get_name() for t in bot.background] == ["maintenance", "interrupted exports"]
+
+
+async def test_a_large_backlog_is_taken_over_in_slices_oldest_first(fake, tmp_path, pg_url, zh, monkeypatch):
+    """After an outage many rows may wait; one sweep opens only the oldest few, the next ones
+    follow, and every chat still gets its answers in order."""
+    from handlers import journal
+
+    monkeypatch.setattr(journal, "SWEEP_ROWS", 4)
+    users = [fake.user(850_000 + i) for i in range(6)]
+    async with worker(fake, tmp_path / "a", pg_url) as a:
+        async with worker(fake, tmp_path / "b", pg_url) as b:
+            for command in COMMANDS:
+                for user in users:
+                    update = user.send(command)
+                    await b.services.storage.journal(update["update_id"], update, user.chat_id)
+        for user in users:
+            assert await answers(user, len(COMMANDS), zh) == list(COMMANDS)
+        await a.update_processor.idle()
+        assert await a.services.storage.pending_updates() == []
