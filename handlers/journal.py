@@ -243,12 +243,12 @@ class PerChatProcessor(BaseUpdateProcessor):
         try:
             async with self.isolation.try_lock(CaseKey(chat)) as mine:
                 if not mine:
-                    _close(coroutine)
                     return False
                 await self._in_turn(chat, update, coroutine)
                 self.taken_over += 1
                 return True
         finally:
+            _close(coroutine)  # not run if the chat was taken or its lock failed (a no-op once run)
             self._release(chat)
 
     def _release(self, chat: int | None) -> None:
