@@ -299,6 +299,8 @@ class Storage(ABC):
     tmp_dir: Path
     keys: Keyring
     clock: Callable[[], datetime]
+    _isolation: ChatIsolation
+    _wipe_pending: bool = False
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -370,8 +372,16 @@ class Storage(ABC):
             case_key = await tx.case_key(case)
         return case, case_key, used
 
+    async def case_key(self, case: Case) -> bytes:
+        """The case's data key, unwrapped (its wrapping is bound to case and chat)."""
+        row = await self._one("SELECT wrapped_key FROM cases WHERE id = ?", (case.id,))
+        if row is None:
+            raise LookupError("no such case")
+        return self.keys.unwrap(case.id, case.chat_id, bytes(row["wrapped_key"]))
+
     @abstractmethod
-    async def case_key(self, case: Case) -> bytes: ...
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first row ``sql`` selects, outside a transaction (None if there is none)."""
 
     async def evidence(self, case: Case, no: int | None = None) -> list[EvidenceItem]:
         """Every item of the case (or item ``no`` alone)."""
@@ -428,13 +438,13 @@ class Storage(ABC):
         """Forget what is past its keep time and finish pending wipes; call on a timer."""
 
     @property
-    @abstractmethod
     def wipe_pending(self) -> bool:
         """A deletion committed but its old pages are not yet gone from disk."""
+        return self._wipe_pending
 
-    @abstractmethod
     def isolation(self) -> ChatIsolation:
         """The per-chat lock that fits this backend."""
+        return self._isolation
 
     @asynccontextmanager
     async def scratch(self) -> AsyncIterator[Path]:

@@ -28,7 +28,6 @@ from flows.model import Awaiting, Case
 from storage import crypto
 from storage.base import (
     CaseKey,
-    ChatIsolation,
     DueRecord,
     FoundRecord,
     MaintenanceReport,
@@ -322,21 +321,6 @@ class SqliteStorage(Storage):
             )
         self._wipe_pending = True
         return False
-
-    @property
-    def wipe_pending(self) -> bool:
-        return self._wipe_pending
-
-    def isolation(self) -> ChatIsolation:
-        return self._isolation
-
-    # ------------------------------------------------------------------ outside an update
-
-    async def case_key(self, case: Case) -> bytes:
-        row = await self._one("SELECT wrapped_key FROM cases WHERE id = ?", (case.id,))
-        if row is None:
-            raise LookupError("no such case")
-        return self.keys.unwrap(case.id, case.chat_id, row["wrapped_key"])
 
     # ------------------------------------------------------------------ the case record, across cases
 
