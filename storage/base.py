@@ -18,7 +18,6 @@ Everything is keyed by ``CaseKey``, the way aiogram keys its FSM storage by ``St
 from __future__ import annotations
 
 import asyncio
-import enum
 import hashlib
 import json
 import logging
@@ -27,7 +26,6 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,54 +34,17 @@ from flows.model import Case, EvidenceItem, StagedFile
 from storage import crypto
 from storage.crypto import CryptoError
 from storage.sealing import Keyring
+from storage.types import (
+    CaseKey,
+    DueRecord,
+    FoundRecord,
+    MaintenanceReport,
+    ReadState,
+    Stats,
+    StoredEvidence,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CaseKey:
-    """Which case: one per private chat. A backend may shard or lock by it."""
-
-    chat_id: int
-
-
-class ReadState(enum.Enum):
-    """What reading an item's original gave. Only a failed tag or hash is "damaged"."""
-
-    OK = "ok"
-    DAMAGED = "damaged"  # authentication tag or SHA-256 failed: the stored bytes are not the original
-    UNREADABLE = "unreadable"  # the disk (or the object store) failed now; the item may be fine later
-    MISSING = "missing"  # no such item in the case
-
-
-@dataclass(frozen=True)
-class StoredEvidence:
-    """An item as storage knows it: what the engine sees, plus what only the export shows."""
-
-    item: EvidenceItem
-    filename: str = ""  # what the sender called the file (sealed at rest)
-    intact: bool = True  # False: its row no longer matches its seal under the case key (storage.sealing)
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Counts for the clinic (/stats): numbers and content ids only. Never a chat id, a name or
-    anything a victim wrote; no column that holds such a thing is read to make them."""
-
-    cases: int = 0
-    cases_by_node: dict[tuple[str, str], int] = field(default_factory=dict)  # (locale, node) -> cases
-    active_7d: int = 0  # cases that changed in the last 7 days (any message or press does)
-    active_30d: int = 0
-    evidence_items: int = 0
-    evidence_bytes: int = 0
-    records: dict[str, int] = field(default_factory=dict)  # the case record's kind -> records
-
-
-@dataclass(frozen=True)
-class MaintenanceReport:
-    pruned_messages: int = 0  # message ids Telegram no longer lets the bot delete
-    pruned_updates: int = 0  # handled journal rows past their keep time
-    wipe_pending: bool = False  # a deletion's old pages are still held by another reader
 
 
 # ----------------------------------------------------------------------------- the vault
@@ -172,19 +133,6 @@ class ChatIsolation(ABC):
 
 
 # ----------------------------------------------------------------------------- one update's work
-
-
-@dataclass(frozen=True)
-class DueRecord:
-    case: Case
-    rid: int
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class FoundRecord:
-    case: Case
-    rid: int
 
 
 class Transaction(ABC):
@@ -460,6 +408,8 @@ class Storage(ABC):
 
 __all__ = [
     "CaseKey",
+    "DueRecord",
+    "FoundRecord",
     "ChatIsolation",
     "EvidenceVault",
     "MaintenanceReport",
