@@ -127,7 +127,12 @@ class WebhookServer:
         for a proxy or load balancer that probes its upstreams. It says nothing else."""
         if not self.app.running:
             return 503
-        return 200 if await _health_check(self.app) else 503
+        try:
+            await asyncio.wait_for(self.app.services.storage.is_handled(0), HEALTH_TIMEOUT)  # one round trip
+        except Exception as exc:  # noqa: BLE001 - any failure means "do not send me updates now"
+            log.warning("health check: the database did not answer (%s)", type(exc).__name__)
+            return 503
+        return 200
 
     async def _answer(self, request: _Request, reader: asyncio.StreamReader) -> int:
         # The body (at most 1 MiB) is read before a refusal is sent: closing a socket with unread
@@ -179,15 +184,6 @@ async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                 pass
     except (TimeoutError, ConnectionError):
         pass
-
-
-async def _health_check(app: ShouhuApplication) -> bool:
-    try:
-        await asyncio.wait_for(app.services.storage.is_handled(0), HEALTH_TIMEOUT)  # one database round trip
-    except Exception as exc:  # noqa: BLE001 - any failure means "do not send me updates now"
-        log.warning("health check: the database did not answer (%s)", type(exc).__name__)
-        return False
-    return True
 
 
 async def _read_head(reader: asyncio.StreamReader) -> _Request | None:
