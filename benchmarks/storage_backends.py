@@ -6,7 +6,7 @@
 One "update" is what a button press costs storage in the running bot: the update journaled
 (sealed), the chat's lock taken (in-process for SQLite, an advisory lock for PostgreSQL), and
 ``handlers.core.apply`` (engine + one transaction that also marks the update handled). CPU is
-the bot process's (``time.process_time``: event loop and aiosqlite's thread) plus, for
+the bot process's (``time.process_time``: event loop and the SQLite connection's thread) plus, for
 PostgreSQL, the server processes' (utime + stime from /proc of every child of the postmaster).
 
 The PostgreSQL server is the tests' own (tests/pg_server.py): a cluster in a temporary folder,

@@ -1,4 +1,5 @@
-"""The slice of aiosqlite's connection API that the shared SQL code uses, over psycopg 3.
+"""The slice of the SQLite connection API (``storage.sqlite_conn``) that the shared SQL code uses,
+over psycopg 3.
 
 ``storage.sqlite_tx`` (one update's work) and the data steps of ``storage.schema`` are written
 once, in the SQL both dialects share. This module lets PostgreSQL run them unchanged:
@@ -6,7 +7,7 @@ once, in the SQL both dialects share. This module lets PostgreSQL run them uncha
 * ``?`` and ``:name`` parameters become psycopg's ``%s`` and ``%(name)s`` (a literal ``%`` is
   doubled). The shared SQL holds no ``?`` or ``:word`` inside a string literal, and no ``::``
   cast; PostgreSQL-only SQL is written for psycopg directly and never passes through here;
-* ``execute`` gives what aiosqlite's does: awaitable for a cursor, or an ``async with`` block;
+* ``execute`` gives what the SQLite connection's does: awaitable for a cursor, or an ``async with`` block;
   the cursor has ``fetchone``, ``fetchall``, ``rowcount`` and ``async for``;
 * rows are ``Row``: by position and by column name, like ``sqlite3.Row``.
 
@@ -123,7 +124,7 @@ def _params(params: Any) -> Any:
 
 
 class PgDb:
-    """One psycopg connection (``row_factory`` = ``row_factory``) seen the aiosqlite way."""
+    """One psycopg connection (``row_factory`` = ``row_factory``) seen the way ``storage.sqlite_conn`` shows SQLite."""
 
     def __init__(self, conn: psycopg.AsyncConnection[Row]):
         self.conn = conn

@@ -233,7 +233,7 @@ class PostgresStorage(Storage):
     @asynccontextmanager
     async def transaction(self, update_id: int | None = None) -> AsyncIterator[PgTx]:
         async with self.conns.connection() as db:
-            tx = PgTx(db, self.vault, self.keys, self.clock)  # type: ignore[arg-type] # aiosqlite's API, see pg_compat
+            tx = PgTx(db, self.vault, self.keys, self.clock)  # type: ignore[arg-type] # the SQLite connection's API, see pg_compat
             try:
                 async with db.conn.transaction():
                     if update_id is not None:
@@ -334,7 +334,7 @@ class PostgresStorage(Storage):
 
     async def stats(self) -> Stats:
         async with self.conns.connection() as db:
-            return await read_stats(db, self.clock())  # type: ignore[arg-type]  # aiosqlite's API, see pg_compat
+            return await read_stats(db, self.clock())  # type: ignore[arg-type]  # the SQLite connection's API, see pg_compat
 
     # ------------------------------------------------------------------ upkeep
 

@@ -47,7 +47,7 @@ def typed(statement: str) -> Sql:
     return Sql(statement, re.sub(r"\b(INTEGER|BLOB)\b", lambda m: _PG_TYPES[m.group(1)], statement))
 
 
-DataStep = Callable[[Any, Keyring], Awaitable[None]]  # an aiosqlite connection or storage.pg_compat.PgDb
+DataStep = Callable[[Any, Keyring], Awaitable[None]]  # a storage.sqlite_conn.Connection or storage.pg_compat.PgDb
 Step = str | Sql | DataStep
 
 

@@ -106,7 +106,7 @@ class Keyring:
 
 
 class Columns(Protocol):
-    """A row by column name: an ``aiosqlite.Row`` or a dict about to be written."""
+    """A row by column name: a ``sqlite3.Row`` or a dict about to be written."""
 
     def __getitem__(self, key: str, /) -> Any: ...
 

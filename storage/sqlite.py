@@ -1,4 +1,5 @@
-"""SQLite storage: the embedded default. One aiosqlite connection, one writer.
+"""SQLite storage: the embedded default. One connection (``storage.sqlite_conn``: statements
+inline, commits on its own thread), one writer.
 
 Every update is handled inside ``transaction(update_id)`` (``BEGIN IMMEDIATE`` under an asyncio
 lock), which also records the update as handled, so a redelivered update changes nothing.
@@ -22,8 +23,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import aiosqlite
-
 from flows.model import Awaiting, Case
 from storage import crypto
 from storage.base import (
@@ -39,6 +38,7 @@ from storage.isolation import MemoryChatIsolation
 from storage.masterkey import KeySource, default_key_file, load_master_key
 from storage.schema import MIGRATIONS, Sql, statement
 from storage.sealing import Keyring
+from storage.sqlite_conn import Connection
 from storage.sqlite_stats import read_stats
 from storage.sqlite_tx import DELETABLE_FOR, SqliteTx, iso, now
 from storage.vault import LocalVault
@@ -57,7 +57,7 @@ PRAGMAS = (
 )
 
 
-async def migrate(db: aiosqlite.Connection, keys: Keyring) -> int:
+async def migrate(db: Connection, keys: Keyring) -> int:
     """Bring the schema to the last version; each version in one transaction."""
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
@@ -83,7 +83,7 @@ async def migrate(db: aiosqlite.Connection, keys: Keyring) -> int:
 class SqliteStorage(Storage):
     """The database, the vault and the scratch folder of one data directory."""
 
-    def __init__(self, db: aiosqlite.Connection, data_dir: Path, keys: Keyring, *, clock: Callable[[], datetime] = now):
+    def __init__(self, db: Connection, data_dir: Path, keys: Keyring, *, clock: Callable[[], datetime] = now):
         self.db = db
         self.data_dir = data_dir
         self.keys = keys
@@ -112,8 +112,7 @@ class SqliteStorage(Storage):
         path = data_dir / "shouhu.db"
         if not path.exists():  # SQLite gives its -wal and -shm files the database file's mode
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
+        db = await Connection.open(path)
         try:
             for pragma in PRAGMAS:
                 await db.execute(f"PRAGMA {pragma}")
@@ -137,8 +136,8 @@ class SqliteStorage(Storage):
         await self._isolation.close()
         await self.db.close()
 
-    async def _one(self, sql: str, params: Sequence = ()) -> aiosqlite.Row | None:
-        rows = list(await self.db.execute_fetchall(sql, params))  # one call into the database thread
+    async def _one(self, sql: str, params: Sequence = ()) -> sqlite3.Row | None:
+        rows = await self.db.execute_fetchall(sql, params)
         return rows[0] if rows else None
 
     async def _check_master_key(self, source: KeySource, holds: str) -> None:
@@ -188,7 +187,7 @@ class SqliteStorage(Storage):
                         "database was changed, or restored from another rotation. Restore a matching backup."
                     ) from None
 
-    def _opens(self, case: aiosqlite.Row) -> bool:
+    def _opens(self, case: sqlite3.Row) -> bool:
         try:
             self.keys.unwrap(case["id"], case["chat_id"], case["wrapped_key"], legacy_ok=True)
         except crypto.IntegrityError:
@@ -402,12 +401,12 @@ class SqliteStorage(Storage):
         return MaintenanceReport(messages.rowcount, updates.rowcount, self._wipe_pending)
 
 
-async def _has_table(db: aiosqlite.Connection, name: str) -> bool:
+async def _has_table(db: Connection, name: str) -> bool:
     async with db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)) as cur:
         return await cur.fetchone() is not None
 
 
-async def _sealed_contents(db: aiosqlite.Connection) -> str:
+async def _sealed_contents(db: Connection) -> str:
     """What the database keeps under the master key, in words for the operator ("" if nothing)."""
     if not await _has_table(db, "cases"):
         return ""

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from storage.base import Stats
+from storage.sqlite_conn import Connection
 from storage.sqlite_tx import iso
 
 
-async def read_stats(db: aiosqlite.Connection, now: datetime) -> Stats:
+async def read_stats(db: Connection, now: datetime) -> Stats:
     async with db.execute("SELECT locale, node, COUNT(*) FROM cases GROUP BY locale, node") as cur:
         by_node = {(row[0], row[1]): int(row[2]) async for row in cur}
     async with db.execute(

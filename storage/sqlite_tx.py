@@ -2,8 +2,8 @@
 
 Written in the SQL that SQLite and PostgreSQL share (``?`` and ``:name`` parameters, ``ON
 CONFLICT DO NOTHING``, no ``LIMIT -1``), so PostgreSQL runs this same code through
-``storage.pg_compat``, which speaks the slice of aiosqlite's API used here. Rows are read by
-column name (``aiosqlite.Row``, or ``pg_compat.Row``). Whatever a victim wrote (caption, note, the
+``storage.pg_compat``, which speaks the slice of the connection API used here (``storage.sqlite_conn``). Rows are read by
+column name (``sqlite3.Row``, or ``pg_compat.Row``). Whatever a victim wrote (caption, note, the
 file's name) is sealed under the case key, bound to its case, item and field, before it is
 written. Files leave the vault only after the rows that named them are committed.
 """
@@ -14,16 +14,16 @@ import json
 import mimetypes
 import re
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import aiosqlite
 
 from flows.model import Awaiting, Case, EvidenceItem, StagedFile
 from storage import crypto
 from storage.base import CaseKey, EvidenceVault, StoredEvidence, Transaction
 from storage.sealing import Keyring, RowSealer
+from storage.sqlite_conn import Connection
 
 NO_LIMIT = 2**63 - 1  # LIMIT -1 is SQLite's alone; both take the largest BIGINT
 DELETABLE_FOR = timedelta(hours=47)  # Telegram lets a bot delete its messages for 48 hours
@@ -58,9 +58,7 @@ class SqliteTx(Transaction):
     (files leave the vault then); ``after_rollback`` removes files written for rows that never
     committed."""
 
-    def __init__(
-        self, db: aiosqlite.Connection, vault: EvidenceVault, keys: Keyring, clock: Callable[[], datetime] = now
-    ):
+    def __init__(self, db: Connection, vault: EvidenceVault, keys: Keyring, clock: Callable[[], datetime] = now):
         self.db = db
         self.vault = vault
         self.keys = keys
@@ -72,13 +70,12 @@ class SqliteTx(Transaction):
         self._keys: dict[str, bytes] = {}
         self._sealers: dict[str, RowSealer] = {}
 
-    # Reads are one call into the database thread each (``execute_fetchall``), not three (execute,
-    # fetch, close): an update makes a dozen of them, and each call costs a thread hand-over.
-    async def _one(self, sql: str, params: Sequence = ()) -> aiosqlite.Row | None:
+    # Reads are one call each (``execute_fetchall``): on PostgreSQL a round trip, on SQLite inline.
+    async def _one(self, sql: str, params: Sequence = ()) -> sqlite3.Row | None:
         rows = await self._all(sql, params)
         return rows[0] if rows else None
 
-    async def _all(self, sql: str, params: Sequence = ()) -> list[aiosqlite.Row]:
+    async def _all(self, sql: str, params: Sequence = ()) -> list[sqlite3.Row]:
         return list(await self.db.execute_fetchall(sql, params))
 
     # -------------------------------------------------------------- cases
@@ -159,7 +156,7 @@ class SqliteTx(Transaction):
         return self._sealers[case.id]
 
     @staticmethod
-    def _item(sealer: RowSealer, row: aiosqlite.Row) -> StoredEvidence:
+    def _item(sealer: RowSealer, row: sqlite3.Row) -> StoredEvidence:
         """The item a row holds; ``intact`` False if a sealed field or the row's seal fails
         (the row was changed, or copied from another item, case or chat)."""
         no, intact = row["no"], True

@@ -1,0 +1,232 @@
+"""One SQLite connection on the event loop: statements run inline, what waits for the disk runs
+on one thread of its own.
+
+A statement on cached pages takes microseconds. Handing each one to a database thread and back,
+as aiosqlite does, cost about 80 µs of CPU on the benchmark machine, about 9 times per update:
+more than the statements themselves (benchmarks/RESULTS.md, "Inline SQLite"). So:
+
+* **inline:** ``BEGIN``, every statement inside a transaction (it writes into the page cache and
+  the WAL; nothing is fsynced before ``COMMIT``), ``ROLLBACK``, and a ``SELECT`` outside one;
+* **on the thread:** ``COMMIT`` (``synchronous=FULL`` fsyncs the WAL there), any other statement
+  outside a transaction (it commits by itself: a journal row, the sent message ids, a
+  checkpoint, a pragma), and closing. The event loop goes on while the disk works.
+
+``BEGIN IMMEDIATE`` runs inline although it takes SQLite's write lock: the SQLite backend is one
+process (``rotate-key`` refuses to run beside it), so no other writer can make it wait.
+
+The API is the slice of aiosqlite's that the storage code uses (``storage.pg_compat`` speaks the
+same one over PostgreSQL): ``execute`` is awaitable for a cursor or an ``async with`` block;
+``execute_fetchall``, ``executemany``, ``commit``, ``rollback``, ``close``. Rows are
+``sqlite3.Row``. SQLite's errors are ``sqlite3`` exceptions, as before.
+
+One thing uses the connection at a time: an inline statement waits while the thread works (and
+``SqliteStorage`` serialises its callers with its writer lock anyway). A caller cancelled while
+the thread commits does not free the connection before the thread is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+FETCH_ROWS = 256  # rows per step when a cursor is iterated; the loop runs other work between steps
+
+
+class Cursor:
+    def __init__(self, db: Connection, cur: sqlite3.Cursor):
+        self._db, self._cur = db, cur
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cur.lastrowid
+
+    @property
+    def description(self) -> Any:
+        return self._cur.description
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        return await self._db._inline(self._cur.fetchone)
+
+    async def fetchall(self) -> list[sqlite3.Row]:
+        return await self._db._inline(self._cur.fetchall)
+
+    def __aiter__(self) -> AsyncIterator[sqlite3.Row]:
+        return self._rows()
+
+    async def _rows(self) -> AsyncIterator[sqlite3.Row]:
+        while rows := await self._db._inline(self._cur.fetchmany, FETCH_ROWS):
+            for row in rows:
+                yield row
+            await asyncio.sleep(0)
+
+    async def close(self) -> None:
+        self._cur.close()
+
+
+class _Result:
+    """``await db.execute(...)`` or ``async with db.execute(...) as cur``."""
+
+    def __init__(self, db: Connection, sql: str, params: Sequence[Any] | dict[str, Any]):
+        self._db, self._sql, self._params = db, sql, params
+        self._cursor: Cursor | None = None
+
+    async def _run(self) -> Cursor:
+        self._cursor = await self._db._statement(self._sql, self._params)
+        return self._cursor
+
+    def __await__(self) -> Generator[Any, None, Cursor]:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> Cursor:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._cursor is not None:
+            await self._cursor.close()
+
+
+class Connection:
+    """Open with ``await Connection.open(path)``; ``isolation_level=None``: transactions are the
+    caller's own ``BEGIN``/``commit()``."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name="shouhu-sqlite", daemon=True)
+        self._thread.start()
+        # The thread has the connection while _busy; it clears it itself (whatever became of the
+        # loop that asked), and wakes whoever waits, under _lock.
+        self._busy = False
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path, *, timeout: float = 5.0) -> Connection:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
+        conn.row_factory = sqlite3.Row
+        return cls(conn)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    # ------------------------------------------------------------------ the two ways to run
+
+    async def _idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                if not self._busy:
+                    return
+                waiter = loop.create_future()
+                self._waiting.append((loop, waiter))
+            await waiter
+
+    async def _inline(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._busy:
+            await self._idle()
+        return fn(*args)
+
+    async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if self._busy:
+            await self._idle()
+        # no await between the check above and the hand-over: nothing else on this loop starts
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[T] = loop.create_future()
+        self._busy = True
+        self._jobs.put_nowait((loop, result, fn, args))
+        return await result
+
+    def _work(self) -> None:
+        """The thread: run each job, free the connection, then hand the outcome to the loop that
+        asked (if it still runs and still waits)."""
+        while (job := self._jobs.get()) is not None:
+            loop, result, fn, args = job
+            value, error = None, None
+            try:
+                value = fn(*args)
+            except BaseException as exc:  # handed to the caller
+                error = exc
+            with self._lock:
+                self._busy = False
+                waiting, self._waiting = self._waiting, []
+            for waiter_loop, waiter in waiting:
+                _call(waiter_loop, _settle, waiter, None, None)
+            _call(loop, _settle, result, value, error)
+            del job, result, fn, args, value, error  # no cursor stays alive here meanwhile
+
+    def _waits_for_disk(self, sql: str) -> bool:
+        head = sql.lstrip()[:8].upper()
+        if self._conn.in_transaction:
+            return head.startswith(("COMMIT", "END"))
+        return not head.startswith(("SELECT", "BEGIN"))
+
+    # ------------------------------------------------------------------ the API
+
+    async def _statement(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> Cursor:
+        run = self._off_loop if self._waits_for_disk(sql) else self._inline
+        return Cursor(self, await run(self._conn.execute, sql, params))
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> _Result:
+        return _Result(self, sql, params)
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        run = self._off_loop if self._waits_for_disk(sql) else self._inline
+        return await run(_fetchall, self._conn, sql, params)
+
+    async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
+        run = self._off_loop if not self._conn.in_transaction else self._inline
+        await run(self._conn.executemany, sql, list(seq))
+
+    async def commit(self) -> None:
+        await self._off_loop(self._conn.commit)
+
+    async def rollback(self) -> None:
+        await self._inline(self._conn.rollback)
+
+    async def close(self) -> None:
+        """Idempotent. The last connection to close checkpoints the WAL: on the thread."""
+        if self._closed:
+            return
+        try:
+            await self._off_loop(self._conn.close)
+        finally:
+            self._closed = True
+            self._jobs.put_nowait(None)
+
+
+_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+
+
+def _call(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:  # that loop is closed: nobody waits there any more
+        pass
+
+
+def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+    if future.done():  # its caller was cancelled meanwhile
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+    return conn.execute(sql, params).fetchall()

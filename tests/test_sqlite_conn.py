@@ -1,0 +1,124 @@
+"""The SQLite connection runs statements on the event loop and leaves it only for what waits for
+the disk (storage/sqlite_conn.py): every commit's fsync happens on its own thread, so one chat's
+commit never holds up the loop, and the connection is never used by two threads at once."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from storage.sqlite_conn import Connection
+
+LOOP = "MainThread"
+DISK = "shouhu-sqlite"
+
+
+@pytest.fixture
+async def db(tmp_path):
+    conn = await Connection.open(tmp_path / "t.db")
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=FULL")
+    await conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+    yield conn
+    await conn.close()
+
+
+def trace(db: Connection) -> list[tuple[str, str]]:
+    """(thread, statement) for every statement SQLite runs, in order."""
+    seen: list[tuple[str, str]] = []
+    db._conn.set_trace_callback(lambda sql: seen.append((threading.current_thread().name, sql.split()[0])))
+    return seen
+
+
+async def test_only_commits_and_statements_that_commit_by_themselves_leave_the_loop(db):
+    seen = trace(db)
+    await db.execute("BEGIN IMMEDIATE")
+    await db.execute("INSERT INTO t (k, v) VALUES (1, 'a')")
+    assert [tuple(r) for r in await db.execute_fetchall("SELECT k, v FROM t")] == [(1, "a")]
+    await db.execute("UPDATE t SET v = 'b' WHERE k = 1")
+    await db.commit()
+    await db.execute("INSERT INTO t (k, v) VALUES (2, 'c')")  # a transaction by itself: fsynced
+    await db.execute_fetchall("SELECT COUNT(*) FROM t")
+    await db.executemany("INSERT INTO t (k, v) VALUES (?, ?)", [(3, "d"), (4, "e")])
+    await db.execute("BEGIN IMMEDIATE")
+    await db.executemany("INSERT INTO t (k, v) VALUES (?, ?)", [(5, "f")])
+    await db.rollback()
+    assert seen == [
+        (LOOP, "BEGIN"),
+        (LOOP, "INSERT"),
+        (LOOP, "SELECT"),
+        (LOOP, "UPDATE"),
+        (DISK, "COMMIT"),
+        (DISK, "INSERT"),
+        (LOOP, "SELECT"),
+        (DISK, "INSERT"),
+        (DISK, "INSERT"),
+        (LOOP, "BEGIN"),
+        (LOOP, "INSERT"),
+        (LOOP, "ROLLBACK"),
+    ]
+    assert [r[0] for r in await db.execute_fetchall("SELECT k FROM t ORDER BY k")] == [1, 2, 3, 4]
+
+
+async def test_the_loop_runs_while_the_thread_works_and_a_cancelled_caller_does_not_free_the_connection(db):
+    events: list[str] = []
+
+    def slow_commit() -> None:  # what a slow disk's fsync looks like from the loop
+        events.append("commit starts")
+        time.sleep(0.3)
+        events.append("commit ends")
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    tick_task = asyncio.create_task(ticker())
+    commit = asyncio.create_task(db._off_loop(slow_commit))
+    await asyncio.sleep(0.05)
+    commit.cancel()  # the caller gives up (an update's task cancelled at shutdown)
+    await asyncio.sleep(0.01)  # the cancellation has landed; the thread still works
+    assert commit.cancelled()
+    seen = trace(db)
+    rows = await db.execute_fetchall("SELECT COUNT(*) FROM t")  # must wait for the thread
+    events.append("next statement")
+    tick_task.cancel()
+    assert rows[0][0] == 0 and seen == [(LOOP, "SELECT")]
+    assert events == ["commit starts", "commit ends", "next statement"]
+    assert ticks >= 10, "the event loop kept running while the thread worked"
+
+
+async def test_an_error_on_the_thread_reaches_the_caller_and_the_connection_goes_on(db):
+    await db.execute("INSERT INTO t (k, v) VALUES (1, 'a')")
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute("INSERT INTO t (k, v) VALUES (1, 'again')")
+    with pytest.raises(sqlite3.OperationalError):
+        await db.execute("SELECT nothing FROM nowhere")
+    assert not db.in_transaction
+    assert [tuple(r) for r in await db.execute_fetchall("SELECT k, v FROM t")] == [(1, "a")]
+
+
+async def test_a_long_result_is_read_in_steps_between_which_the_loop_runs(db):
+    await db.executemany("INSERT INTO t (k, v) VALUES (?, ?)", [(i, str(i)) for i in range(2000)])
+    ran = 0
+
+    async def other_chat() -> None:
+        nonlocal ran
+        while True:
+            await asyncio.sleep(0)
+            ran += 1
+
+    task = asyncio.create_task(other_chat())
+    await asyncio.sleep(0)
+    async with db.execute("SELECT k FROM t ORDER BY k") as cur:
+        keys = [row[0] async for row in cur]
+    task.cancel()
+    assert keys == list(range(2000))
+    assert ran >= 2000 // 256, "other work ran between the steps"
