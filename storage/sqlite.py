@@ -244,8 +244,8 @@ class SqliteStorage(Storage):
             await self._mark(update_id)  # one statement: its own transaction
 
     async def record_sent(self, key: CaseKey, message_ids: Sequence[int]) -> None:
-        """One statement (its own transaction, one call into the database thread): it runs after
-        nearly every update."""
+        """One statement, a transaction by itself (one trip to the connection's thread, which
+        commits it): it runs after nearly every update."""
         if not message_ids:
             return
         async with self._write:
