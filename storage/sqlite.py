@@ -385,20 +385,24 @@ class SqliteStorage(Storage):
         """Forget handled journal rows after two days and message ids once Telegram no longer
         lets the bot delete them (so /privacy's 48 hours holds), and finish a pending wipe."""
         t = self.clock()
-        async with self._write:
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
-                updates = await self.db.execute(
-                    "DELETE FROM updates WHERE handled_at IS NOT NULL AND handled_at < ?", (iso(t - JOURNAL_KEEP),)
-                )
-                messages = await self.db.execute("DELETE FROM chat_messages WHERE at < ?", (iso(t - DELETABLE_FOR),))
-                await self.db.commit()
-            except BaseException:
-                await self.db.rollback()
-                raise
+        async with self._write:  # after a busy day many rows go: on the connection's thread
+            updates, messages = await self.db.run(_prune, iso(t - JOURNAL_KEEP), iso(t - DELETABLE_FOR))
         if self._wipe_pending:
             await self._checkpoint()
-        return MaintenanceReport(messages.rowcount, updates.rowcount, self._wipe_pending)
+        return MaintenanceReport(messages, updates, self._wipe_pending)
+
+
+def _prune(db: sqlite3.Connection, journal_before: str, messages_before: str) -> tuple[int, int]:
+    """Handled journal rows and message ids past their time, in one transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        updates = db.execute("DELETE FROM updates WHERE handled_at IS NOT NULL AND handled_at < ?", (journal_before,))
+        messages = db.execute("DELETE FROM chat_messages WHERE at < ?", (messages_before,))
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return updates.rowcount, messages.rowcount
 
 
 async def _has_table(db: Connection, name: str) -> bool:

@@ -195,6 +195,11 @@ class Connection:
     async def commit(self) -> None:
         await self._off_loop(self._conn.commit)
 
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` on the thread, with the plain ``sqlite3`` connection: for
+        work over many rows (a day's pruning) that would hold up the loop."""
+        return await self._off_loop(fn, self._conn, *args)
+
     async def rollback(self) -> None:
         await self._inline(self._conn.rollback)
 

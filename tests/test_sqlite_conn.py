@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from storage.base import CaseKey
 from storage.sqlite_conn import Connection
 
 LOOP = "MainThread"
@@ -122,3 +123,31 @@ async def test_a_long_result_is_read_in_steps_between_which_the_loop_runs(db):
     task.cancel()
     assert keys == list(range(2000))
     assert ran >= 2000 // 256, "other work ran between the steps"
+
+
+async def test_pruning_a_busy_days_journal_runs_on_the_thread(tmp_path):
+    """Maintenance deletes two days' handled updates and old message ids every few minutes: on the
+    connection's thread, so chats are answered meanwhile."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage.sqlite import SqliteStorage
+    from tests.conftest import MASTER_KEY
+
+    now = [datetime(2026, 11, 1, tzinfo=UTC)]
+    storage = await SqliteStorage.open(tmp_path / "data", MASTER_KEY, clock=lambda: now[0])
+    try:
+        old = (now[0] - timedelta(days=3)).isoformat()
+        await storage.db.executemany(
+            "INSERT INTO updates (update_id, payload, received_at, handled_at) VALUES (?, NULL, ?, ?)",
+            [(i, old, old) for i in range(1, 3001)],
+        )
+        async with storage.transaction() as tx:
+            await tx.case(CaseKey(7), "zh-CN", "welcome")
+            await tx.record_messages(CaseKey(7), list(range(1, 501)))
+        now[0] += timedelta(days=3)
+        seen = trace(storage.db)
+        report = await storage.maintenance()
+        assert (report.pruned_updates, report.pruned_messages) == (3000, 500)
+        assert {thread for thread, sql in seen if sql == "DELETE"} == {DISK}
+    finally:
+        await storage.close()
