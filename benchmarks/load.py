@@ -92,7 +92,7 @@ async def conversation(
         first_chat = {"shouhu": 1_000_000, "floor": 2_000_000}
         loads = [(n, None, 1) for n in sizes] + [(n, period, r + 1) for r in range(rounds) for n, period in paced]
         for n, period, round_no in loads:
-            for kind in ("shouhu", "floor"):
+            for kind in ("shouhu", "floor") if round_no % 2 else ("floor", "shouhu"):  # neither always goes first
                 argv, env = bot_command(kind, fake, tmp_path / f"data-{kind}")
                 proc = start_process(argv, env, tmp_path / f"{kind}.log")
                 try:

@@ -40,7 +40,7 @@ FETCH_ROWS = 256  # rows per step when a cursor is iterated; the loop runs other
 
 
 class Cursor:
-    def __init__(self, db: Connection, cur: sqlite3.Cursor):
+    def __init__(self, db: Connection, cur: sqlite3.Cursor | _Finished):
         self._db, self._cur = db, cur
 
     @property
@@ -178,8 +178,9 @@ class Connection:
     # ------------------------------------------------------------------ the API
 
     async def _statement(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> Cursor:
-        run = self._off_loop if self._waits_for_disk(sql) else self._inline
-        return Cursor(self, await run(self._conn.execute, sql, params))
+        if self._waits_for_disk(sql):  # read to the end there: no statement stays open to block a COMMIT
+            return Cursor(self, await self._off_loop(_Finished, self._conn, sql, params))
+        return Cursor(self, await self._inline(self._conn.execute, sql, params))
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> _Result:
         return _Result(self, sql, params)
@@ -231,6 +232,32 @@ def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None
         future.set_exception(error)
     else:
         future.set_result(value)
+
+
+class _Finished:
+    """A statement run to its end on the thread, seen as the cursor that ran it."""
+
+    def __init__(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]):
+        cur = conn.execute(sql, params)
+        try:
+            self._rows: list[sqlite3.Row] = cur.fetchall()
+            self.rowcount, self.lastrowid, self.description = cur.rowcount, cur.lastrowid, cur.description
+        finally:
+            cur.close()
+
+    def fetchone(self) -> sqlite3.Row | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchmany(self, size: int) -> list[sqlite3.Row]:
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    def fetchall(self) -> list[sqlite3.Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def close(self) -> None:
+        self._rows = []
 
 
 def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:

@@ -151,3 +151,14 @@ async def test_pruning_a_busy_days_journal_runs_on_the_thread(tmp_path):
         assert {thread for thread, sql in seen if sql == "DELETE"} == {DISK}
     finally:
         await storage.close()
+
+
+async def test_a_pragmas_unread_answer_does_not_block_the_next_commit(db):
+    """What ran on the thread ran to its end there: a checkpoint's answer left unread (a test
+    helper, a maintenance step) must not leave a statement open that makes COMMIT fail."""
+    checkpoint = await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # answer not read, cursor kept
+    await db.execute("BEGIN IMMEDIATE")
+    await db.execute("INSERT INTO t (k, v) VALUES (1, 'a')")
+    await db.commit()
+    assert len(await checkpoint.fetchall()) == 1
+    assert [tuple(r) for r in await db.execute_fetchall("SELECT k, v FROM t")] == [(1, "a")]
