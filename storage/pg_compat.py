@@ -18,13 +18,15 @@ A connection error becomes ``StorageUnavailable`` (an OSError), which callers al
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Generator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import psycopg
 from psycopg.rows import RowMaker
 
 from storage.errors import StorageUnavailable
+from storage.sqlite_conn import Pending
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -90,31 +92,13 @@ class Cursor:
         await self._cur.close()
 
 
-class _Result:
-    """``await db.execute(...)`` or ``async with db.execute(...) as cur``."""
-
-    def __init__(self, db: PgDb, sql: str, params: Any):
-        self._db, self._sql, self._params = db, sql, params
-        self._cursor: Cursor | None = None
-
-    async def _run(self) -> Cursor:
-        cur = self._db.conn.cursor()
-        try:
-            await cur.execute(translate(self._sql), _params(self._params))
-        except psycopg.OperationalError as exc:
-            raise StorageUnavailable(str(exc)) from exc
-        self._cursor = Cursor(cur)
-        return self._cursor
-
-    def __await__(self) -> Generator[Any, None, Cursor]:
-        return self._run().__await__()
-
-    async def __aenter__(self) -> Cursor:
-        return await self._run()
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._cursor is not None:
-            await self._cursor.close()
+async def _run(db: PgDb, sql: str, params: Any) -> Cursor:
+    cur = db.conn.cursor()
+    try:
+        await cur.execute(translate(sql), _params(params))
+    except psycopg.OperationalError as exc:
+        raise StorageUnavailable(str(exc)) from exc
+    return Cursor(cur)
 
 
 def _params(params: Any) -> Any:
@@ -129,8 +113,8 @@ class PgDb:
     def __init__(self, conn: psycopg.AsyncConnection[Row]):
         self.conn = conn
 
-    def execute(self, sql: str, params: Any = ()) -> _Result:
-        return _Result(self, sql, params)
+    def execute(self, sql: str, params: Any = ()) -> Pending[Cursor]:
+        return Pending(partial(_run, self, sql, params))
 
     async def execute_fetchall(self, sql: str, params: Any = ()) -> list[Row]:
         async with self.execute(sql, params) as cur:

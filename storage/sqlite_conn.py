@@ -30,11 +30,19 @@ import asyncio
 import queue
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class _Closes(Protocol):
+    async def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closes)
 
 FETCH_ROWS = 256  # rows per step when a cursor is iterated; the loop runs other work between steps
 
@@ -74,21 +82,22 @@ class Cursor:
         self._cur.close()
 
 
-class _Result:
-    """``await db.execute(...)`` or ``async with db.execute(...) as cur``."""
+class Pending(Generic[C]):
+    """What ``execute`` returns: ``await db.execute(...)`` for a cursor, or ``async with
+    db.execute(...) as cur`` (closed at the end). ``storage.pg_compat`` uses it too."""
 
-    def __init__(self, db: Connection, sql: str, params: Sequence[Any] | dict[str, Any]):
-        self._db, self._sql, self._params = db, sql, params
-        self._cursor: Cursor | None = None
+    def __init__(self, start: Callable[[], Awaitable[C]]):
+        self._start = start
+        self._cursor: C | None = None
 
-    async def _run(self) -> Cursor:
-        self._cursor = await self._db._statement(self._sql, self._params)
+    async def _run(self) -> C:
+        self._cursor = await self._start()
         return self._cursor
 
-    def __await__(self) -> Generator[Any, None, Cursor]:
+    def __await__(self) -> Generator[Any, None, C]:
         return self._run().__await__()
 
-    async def __aenter__(self) -> Cursor:
+    async def __aenter__(self) -> C:
         return await self._run()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -182,8 +191,8 @@ class Connection:
             return Cursor(self, await self._off_loop(_Finished, self._conn, sql, params))
         return Cursor(self, await self._inline(self._conn.execute, sql, params))
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> _Result:
-        return _Result(self, sql, params)
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Pending[Cursor]:
+        return Pending(partial(self._statement, sql, params))
 
     async def execute_fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         run = self._off_loop if self._waits_for_disk(sql) else self._inline

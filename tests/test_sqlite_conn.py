@@ -5,6 +5,7 @@ commit never holds up the loop, and the connection is never used by two threads 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -26,6 +27,23 @@ async def db(tmp_path):
     await conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
     yield conn
     await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def other_work(every: float):
+    """A task standing for the other chats; counts the turns the event loop gave it meanwhile."""
+    turns = [0]
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(every)
+            turns[0] += 1
+
+    task = asyncio.create_task(run())
+    try:
+        yield turns
+    finally:
+        task.cancel()
 
 
 def trace(db: Connection) -> list[tuple[str, str]]:
@@ -73,27 +91,18 @@ async def test_the_loop_runs_while_the_thread_works_and_a_cancelled_caller_does_
         time.sleep(0.3)
         events.append("commit ends")
 
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    tick_task = asyncio.create_task(ticker())
-    commit = asyncio.create_task(db._off_loop(slow_commit))
-    await asyncio.sleep(0.05)
-    commit.cancel()  # the caller gives up (an update's task cancelled at shutdown)
-    await asyncio.sleep(0.01)  # the cancellation has landed; the thread still works
-    assert commit.cancelled()
-    seen = trace(db)
-    rows = await db.execute_fetchall("SELECT COUNT(*) FROM t")  # must wait for the thread
-    events.append("next statement")
-    tick_task.cancel()
+    async with other_work(every=0.01) as turns:
+        commit = asyncio.create_task(db._off_loop(slow_commit))
+        await asyncio.sleep(0.05)
+        commit.cancel()  # the caller gives up (an update's task cancelled at shutdown)
+        await asyncio.sleep(0.01)  # the cancellation has landed; the thread still works
+        assert commit.cancelled()
+        seen = trace(db)
+        rows = await db.execute_fetchall("SELECT COUNT(*) FROM t")  # must wait for the thread
+        events.append("next statement")
     assert rows[0][0] == 0 and seen == [(LOOP, "SELECT")]
     assert events == ["commit starts", "commit ends", "next statement"]
-    assert ticks >= 10, "the event loop kept running while the thread worked"
+    assert turns[0] >= 10, "the event loop kept running while the thread worked"
 
 
 async def test_an_error_on_the_thread_reaches_the_caller_and_the_connection_goes_on(db):
@@ -108,19 +117,11 @@ async def test_an_error_on_the_thread_reaches_the_caller_and_the_connection_goes
 
 async def test_a_long_result_is_read_in_steps_between_which_the_loop_runs(db):
     await db.executemany("INSERT INTO t (k, v) VALUES (?, ?)", [(i, str(i)) for i in range(2000)])
-    ran = 0
-
-    async def other_chat() -> None:
-        nonlocal ran
-        while True:
-            await asyncio.sleep(0)
-            ran += 1
-
-    task = asyncio.create_task(other_chat())
-    await asyncio.sleep(0)
-    async with db.execute("SELECT k FROM t ORDER BY k") as cur:
-        keys = [row[0] async for row in cur]
-    task.cancel()
+    async with other_work(every=0) as turns:
+        await asyncio.sleep(0)
+        async with db.execute("SELECT k FROM t ORDER BY k") as cur:
+            keys = [row[0] async for row in cur]
+        ran = turns[0]
     assert keys == list(range(2000))
     assert ran >= 2000 // 256, "other work ran between the steps"
 
