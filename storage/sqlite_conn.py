@@ -112,14 +112,14 @@ class Connection:
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._work, name="shouhu-sqlite", daemon=True)
-        self._thread.start()
         # The thread has the connection while _busy; it clears it itself (whatever became of the
         # loop that asked), and wakes whoever waits, under _lock.
         self._busy = False
         self._lock = threading.Lock()
         self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._closed = False
+        self._thread = threading.Thread(target=self._work, name="shouhu-sqlite", daemon=True)
+        self._thread.start()
 
     @classmethod
     async def open(cls, path: Path, *, timeout: float = 5.0) -> Connection:
