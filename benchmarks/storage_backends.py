@@ -1,6 +1,6 @@
 """SQLite vs PostgreSQL: wall time and CPU per update, with 100 and 10,000 cases stored.
 
-    python benchmarks/storage_backends.py            # appends a section to benchmarks/RESULTS.md
+    python benchmarks/storage_backends.py            # writes its section of benchmarks/RESULTS.md
     python benchmarks/storage_backends.py --no-write # prints it only
 
 One "update" is what a button press costs storage in the running bot: the update journaled
@@ -169,12 +169,18 @@ def report(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+SECTION = ("<!-- storage_backends.py: begin -->", "<!-- storage_backends.py: end -->")
+
+
 def main() -> None:
     text = report(asyncio.run(run_all()))
     print(text)
     if "--no-write" not in sys.argv:
-        with open(ROOT / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as f:
-            f.write(text)
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from loadgen import write_section
+
+        section = f"{SECTION[0]}\n{text.strip()}\n{SECTION[1]}"
+        write_section(ROOT / "benchmarks" / "RESULTS.md", SECTION, section)
 
 
 if __name__ == "__main__":
