@@ -377,7 +377,8 @@ class SqliteStorage(Storage):
 
     async def stats(self) -> Stats:
         async with self._write:
-            return await read_stats(self.db, self.clock())
+            with self.db.all_off_loop():  # whole tables: not on the event loop
+                return await read_stats(self.db, self.clock())
 
     # ------------------------------------------------------------------ upkeep
 

@@ -27,10 +27,11 @@ the thread commits does not free the connection before the thread is done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -118,6 +119,7 @@ class Connection:
         self._lock = threading.Lock()
         self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._closed = False
+        self._heavy = 0  # inside all_off_loop(): every statement goes to the thread
         self._thread = threading.Thread(target=self._work, name="shouhu-sqlite", daemon=True)
         self._thread.start()
 
@@ -179,6 +181,8 @@ class Connection:
             del job, result, fn, args, value, error  # no cursor stays alive here meanwhile
 
     def _waits_for_disk(self, sql: str) -> bool:
+        if self._heavy:
+            return True
         head = sql.lstrip()[:8].upper()
         if self._conn.in_transaction:
             return head.startswith(("COMMIT", "END"))
@@ -199,11 +203,21 @@ class Connection:
         return await run(_fetchall, self._conn, sql, params)
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
-        run = self._off_loop if not self._conn.in_transaction else self._inline
+        run = self._off_loop if self._heavy or not self._conn.in_transaction else self._inline
         await run(self._conn.executemany, sql, list(seq))
 
     async def commit(self) -> None:
         await self._off_loop(self._conn.commit)
+
+    @contextlib.contextmanager
+    def all_off_loop(self) -> Iterator[None]:
+        """Every statement of this block runs on the thread (and is read to its end there): for
+        reads over whole tables, such as /stats over 100,000 cases (60 ms)."""
+        self._heavy += 1
+        try:
+            yield
+        finally:
+            self._heavy -= 1
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(connection, *args)`` on the thread, with the plain ``sqlite3`` connection: for
