@@ -176,14 +176,10 @@ SECTION = ("<!-- run.py: begin -->", "<!-- run.py: end -->")
 
 def write(section: str) -> None:
     """Replace this script's section of RESULTS.md; the other scripts' sections stay."""
-    out = ROOT / "benchmarks" / "RESULTS.md"
-    text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
-    if SECTION[0] in text and SECTION[1] in text:
-        head, rest = text.split(SECTION[0], 1)
-        text = head + section + rest.split(SECTION[1], 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    out.write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from loadgen import write_section
+
+    write_section(ROOT / "benchmarks" / "RESULTS.md", SECTION, section)
 
 
 if __name__ == "__main__":
