@@ -57,10 +57,6 @@ class Cursor:
         return self._cur.rowcount
 
     @property
-    def lastrowid(self) -> int | None:
-        return self._cur.lastrowid
-
-    @property
     def description(self) -> Any:
         return self._cur.description
 
@@ -264,7 +260,7 @@ class _Finished:
         cur = conn.execute(sql, params)
         try:
             self._rows: list[sqlite3.Row] = cur.fetchall()
-            self.rowcount, self.lastrowid, self.description = cur.rowcount, cur.lastrowid, cur.description
+            self.rowcount, self.description = cur.rowcount, cur.description
         finally:
             cur.close()
 
