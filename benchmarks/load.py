@@ -1,7 +1,8 @@
 """Load, stall, ingestion and scale benchmarks (issue #10, Proof). Not run by ``make test``.
 
     python benchmarks/load.py                  # everything (~5 minutes), appends to RESULTS.md
-    python benchmarks/load.py conversation     # 10, 100, 1,000 victims: Shouhu beside the PTB floor
+    python benchmarks/load.py conversation     # 10, 100, 1,000 victims, then 30 and 100 updates/s: Shouhu beside the PTB floor
+    python benchmarks/load.py paced            # only 30 and 100 updates/s (interleaved slices, ~3 minutes)
     python benchmarks/load.py stall 1024       # a 1 GiB case: ingestion vs sha256sum, loop stall in export
     python benchmarks/load.py cases 100 10000 100000
 
@@ -74,25 +75,25 @@ def drain(fake: LoadFake) -> None:
 
 
 PACED = ((30, 1.0), (100, 1.0))  # (victims, seconds between one victim's updates): 30 and 100 updates/s offered
-# The paced loads run in this many rounds, Shouhu then the floor in each: the ratio of one round is
-# measured back to back, and the median of the rounds says less about who else used the machine.
-ROUNDS = 3
+# The paced loads compare CPU per update, and the machine's speed drifts by ±25% from one minute to
+# the next (other work shares its cores). So both bots run side by side, each on its own fake
+# server, and the load goes to one, then the other, in short slices: SLICES each, alternating
+# who goes first. A drift then touches both alike.
+SLICES = 8
+SLICE_SECONDS = 4.0
+SLICE_WARMUP = 1.0  # one period: every victim has sent once before a slice is measured
 
 
-async def conversation(
-    sizes=(10, 100, 1000), seconds: float = 15.0, warmup: float = 3.0, paced=PACED, rounds: int = ROUNDS
-) -> list[dict]:
+async def conversation(sizes=(10, 100, 1000), seconds: float = 15.0, warmup: float = 3.0) -> list[dict]:
     """Shouhu and the floor, one after the other for each load, on one fake server: closed loops
-    of ``sizes`` victims (as fast as the bot answers), then ``paced`` loads (a fixed rate) in
-    ``rounds`` rounds."""
+    of ``sizes`` victims, each as fast as the bot answers."""
     rows = []
     counts: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp, LoadFake(token=TOKEN) as fake:
         tmp_path = Path(tmp)
         first_chat = {"shouhu": 1_000_000, "floor": 2_000_000}
-        loads = [(n, None, 1) for n in sizes] + [(n, period, r + 1) for r in range(rounds) for n, period in paced]
-        for n, period, round_no in loads:
-            for kind in ("shouhu", "floor") if round_no % 2 else ("floor", "shouhu"):  # neither always goes first
+        for n in sizes:
+            for kind in ("shouhu", "floor"):
                 argv, env = bot_command(kind, fake, tmp_path / f"data-{kind}")
                 proc = start_process(argv, env, tmp_path / f"{kind}.log")
                 try:
@@ -101,22 +102,77 @@ async def conversation(
                     if kind not in counts:
                         counts[kind] = await driver.calibrate()
                     first_chat[kind] += n + 1
-                    result = await driver.run(n, counts[kind], seconds, warmup, proc.pid, period)
+                    result = await driver.run(n, counts[kind], seconds, warmup, proc.pid)
                 finally:
                     stop_process(proc)
                     drain(fake)
-                offered = n / period if period else None
                 rows.append(
-                    {
-                        "kind": kind,
-                        "offered": offered,
-                        "round": round_no,
-                        "calls": sum(counts[kind]) / len(SCRIPT),
-                        **summary(result),
-                    }
+                    {"kind": kind, "offered": None, "calls": sum(counts[kind]) / len(SCRIPT), **summary(result)}
                 )
                 print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+async def paced(
+    loads=PACED, slices: int = SLICES, seconds: float = SLICE_SECONDS, warmup: float = SLICE_WARMUP
+) -> list[dict]:
+    """Shouhu and the floor side by side (see ``SLICES``): for each paced load, ``slices`` slices
+    of ``seconds`` measured per bot. A row per bot and load sums its slices; Shouhu's row also
+    has the ratio of each pair of slices (Shouhu's and the floor's next to it)."""
+    rows = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        LoadFake(token=TOKEN) as shouhu_fake,
+        LoadFake(token=TOKEN) as floor_fake,
+    ):
+        fakes = {"shouhu": shouhu_fake, "floor": floor_fake}
+        procs = {}
+        try:
+            for kind, fake in fakes.items():
+                argv, env = bot_command(kind, fake, Path(tmp) / f"data-{kind}")
+                procs[kind] = start_process(argv, env, Path(tmp) / f"{kind}.log")
+            drivers = {}
+            for kind, fake in fakes.items():
+                await wait_polling(fake)
+                drivers[kind] = Driver(fake, 1_000_000)
+            counts = {kind: await driver.calibrate() for kind, driver in drivers.items()}
+            for n, period in loads:
+                runs: dict[str, list[LoadResult]] = {"shouhu": [], "floor": []}
+                for i in range(slices):
+                    for kind in ("shouhu", "floor") if i % 2 == 0 else ("floor", "shouhu"):
+                        driver = drivers[kind]
+                        driver.first_chat += n + 1  # new victims each slice: each starts the script anew
+                        runs[kind].append(await driver.run(n, counts[kind], seconds, warmup, procs[kind].pid, period))
+                ratios = [s.cpu_ms_per_update / f.cpu_ms_per_update for s, f in zip(runs["shouhu"], runs["floor"])]
+                for kind in ("shouhu", "floor"):
+                    row = {
+                        "kind": kind,
+                        "offered": n / period,
+                        "slices": slices,
+                        "calls": sum(counts[kind]) / len(SCRIPT),
+                        **summary(merged(runs[kind])),
+                    }
+                    if kind == "shouhu":
+                        row["slice_ratios"] = ratios
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+        finally:
+            for proc in procs.values():
+                stop_process(proc)
+    return rows
+
+
+def merged(runs: list[LoadResult]) -> LoadResult:
+    """Several slices of one bot and load as one run: their updates, latencies and CPU summed."""
+    out = LoadResult(runs[0].victims, sum(r.seconds for r in runs), sum(r.updates for r in runs))
+    for r in runs:
+        out.latencies += r.latencies
+        out.end_to_end += r.end_to_end
+        out.bot_cpu += r.bot_cpu
+        out.driver_cpu += r.driver_cpu
+        out.timeouts += r.timeouts
+    out.peak_rss_mb = max(r.peak_rss_mb for r in runs)
+    return out
 
 
 def summary(r: LoadResult) -> dict:
@@ -363,8 +419,8 @@ def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float
         ]
         for r in conv:
             offered = f"{r['offered']:.0f}/s" if r["offered"] else "as fast as answered"
-            if r["offered"] and r.get("round"):
-                offered += f", round {r['round']}"
+            if r.get("slices"):
+                offered += f", {r['slices']} slices"
             lines.append(
                 f"| {r['kind']} | {r['victims']:,} | {offered} | {r['rate']:.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
                 f"{r['p99']:.1f} ms | {r['e2e_p50']:.0f} / {r['e2e_p99']:.0f} ms | {r['cpu_ms']:.2f} ms | "
@@ -372,30 +428,22 @@ def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float
                 + (f" ({r['timeouts']} timed out)" if r["timeouts"] else "")
             )
         lines.append("")
-        by = {(r["kind"], r["victims"], r["offered"], r.get("round", 1)): r for r in conv}
+        by = {(r["kind"], r["victims"], r["offered"]): r for r in conv}
         for n, offered in dict.fromkeys((r["victims"], r["offered"]) for r in conv):
-            pairs = [
-                (by[("shouhu", n, offered, k)], by[("floor", n, offered, k)])
-                for k in sorted({r.get("round", 1) for r in conv})
-                if ("shouhu", n, offered, k) in by and ("floor", n, offered, k) in by
-            ]
-            if not pairs:
+            s, f = by.get(("shouhu", n, offered)), by.get(("floor", n, offered))
+            if not (s and f):
                 continue
             load = f"{offered:.0f} updates/s offered by {n:,} victims" if offered else f"{n:,} victims, closed loop"
-            cpu = [s["cpu_ms"] / f["cpu_ms"] for s, f in pairs]
-            if len(pairs) > 1:
-                lines.append(
-                    f"- {load}: CPU per update {statistics.median(cpu):.2f}x the floor, the median of "
-                    f"{len(pairs)} rounds ({', '.join(f'{c:.2f}x' for c in cpu)}); p99 "
-                    f"{statistics.median(s['p99'] / f['p99'] for s, f in pairs):.2f}x (median)."
+            line = f"- {load}: CPU per update {s['cpu_ms'] / f['cpu_ms']:.2f}x the floor"
+            if s.get("slice_ratios"):
+                ratios = sorted(s["slice_ratios"])
+                line += (
+                    f" over {len(ratios)} pairs of slices (each pair: {min(ratios):.2f}x to {max(ratios):.2f}x, "
+                    f"median {statistics.median(ratios):.2f}x)"
                 )
-                continue
-            s, f = pairs[0]
-            lines.append(
-                f"- {load}: CPU per update {cpu[0]:.2f}x the floor; "
-                f"throughput {s['rate'] / f['rate']:.2f}x; p99 {s['p99'] / f['p99']:.2f}x; "
-                f"end-to-end p99 {s['e2e_p99'] / f['e2e_p99']:.2f}x."
-            )
+            else:
+                line += f"; throughput {s['rate'] / f['rate']:.2f}x"
+            lines.append(f"{line}; p99 {s['p99'] / f['p99']:.2f}x; end-to-end p99 {s['e2e_p99'] / f['e2e_p99']:.2f}x.")
         lines += ["", f"Both bots make {conv[0]['calls']:.3f} reply calls per update of the script."]
     if parts:
         lines += [
@@ -477,9 +525,11 @@ def main(argv: list[str]) -> None:
     parts = None
     if what in ("all", "conversation"):
         sizes = tuple(int(a) for a in argv[1:]) if what == "conversation" and len(argv) > 1 else (10, 100, 1000)
-        conv = asyncio.run(conversation(sizes, seconds))
+        conv = asyncio.run(conversation(sizes, seconds)) + asyncio.run(paced())
         parts = asyncio.run(costs())
         print(json.dumps(parts), flush=True)
+    if what == "paced":
+        conv = asyncio.run(paced())
     if what in ("all", "stall"):
         big = stall(int(argv[1]) if what == "stall" and len(argv) > 1 else 1024)
         print(json.dumps(big), flush=True)

@@ -47,6 +47,7 @@ async def post_init(app: Application) -> None:
     processor = app.update_processor
     assert isinstance(processor, PerChatProcessor)
     processor.on_flood = lambda update, first: _flood(app, update, first)
+    processor.on_done = queue.settle
     processor.isolation = app.services.storage.isolation()
     app.engine.bot_username = app.bot.username  # getMe ran in initialize(): links name this bot
     remember_steps(app.engine, app.settings.data_dir)
@@ -121,8 +122,10 @@ async def post_shutdown(app: Application) -> None:
 def build_application(
     settings: Settings, content: Content, *, backoff: float = 0.5, mode: str = "polling"
 ) -> ShouhuApplication:
-    queue, updates_request = JournalingQueue(), ResilientRequest(backoff=backoff, read_timeout=40.0)
+    queue = JournalingQueue(defer=mode == "polling")
+    updates_request = ResilientRequest(backoff=backoff, read_timeout=40.0)
     updates_request.observe = queue.observe  # the journal keeps each update as Telegram sent it
+    updates_request.before_send = queue.durable  # a getUpdates confirms what came before: safe first
     app = (
         ApplicationBuilder()
         .application_class(

@@ -1,13 +1,25 @@
 """Nothing Telegram delivered is lost; one chat's updates are handled in order; no chat can
 hold up the others; a full disk never leaves the bot deaf.
 
-python-telegram-bot's polling confirms a batch (the next ``offset``) only after every update of
-it was put in the queue. The ``JournalingQueue`` writes each update (sealed) to the database in
-``put``, so a crash after confirmation loses nothing: ``replay`` queues every journaled update
-not yet handled at start. If the journal cannot be written (disk full, I/O error), ``put`` does
-not give up and does not let the error end polling: it logs loudly, tells the person once that
-their message will be handled a little later, and tries again with backoff; meanwhile nothing
-is confirmed to Telegram, which keeps the updates.
+Telegram keeps an update until the bot confirms it, and must not be told before the update is
+safe with us: handled (its transaction committed), or sealed in the journal, which ``replay``
+finishes at the next start. Two ways to get there:
+
+* **Webhook mode** answers Telegram's POST with 200 as soon as ``put`` returns, so ``put`` writes
+  the update to the journal first.
+* **Polling** confirms a batch with the *next* ``getUpdates`` (its ``offset``). Most updates are
+  handled in a few milliseconds, so ``put`` only hands the update on, and ``durable()`` runs
+  before each ``getUpdates``: it waits up to ``SETTLE_WAIT`` for the updates fetched so far to be
+  handled, and journals whichever are still waiting or running (a slow download, an export, a
+  chat's queue). A quick update costs no journal row, no extra fsync; a slow one costs what it
+  always did. An update counts as settled once its processing *ran to its end*: handled, or
+  failed and apologised for by the error handler; one cancelled or failed outside the handlers
+  is journaled.
+
+If the journal cannot be written (disk full, I/O error), journaling does not give up and does
+not let the error end polling: it logs loudly, tells the person once that their message will be
+handled a little later, and tries again with backoff; meanwhile nothing is confirmed to
+Telegram, which keeps the updates.
 
 ``PerChatProcessor`` takes a chat's turn *before* one of the global processing slots, so a chat
 with a long queue (a slow download, an export, a flood) waits on itself, never on everyone. A
@@ -49,16 +61,23 @@ MAX_WAITING = 30  # updates of one chat waiting for its turn before it counts as
 SWEEP_EVERY = 1.0  # seconds between two looks for rows a dead worker left (several workers only)
 ORPHAN_AFTER = timedelta(seconds=2)  # a row waiting this long with its chat free was left behind
 SWEEP_ROWS = 500  # the oldest rows one sweep opens (a backlog after an outage is taken in slices)
+SETTLE_WAIT = 0.05  # polling: how long the next getUpdates waits for a batch to be handled before journaling the rest
 
 
 class JournalingQueue(asyncio.Queue):
     RAW_MAX = 10_000  # updates whose JSON is kept until journaled; more means they were never put
 
-    def __init__(self) -> None:
+    def __init__(self, *, defer: bool = False) -> None:
+        """``defer``: polling, where ``durable()`` runs before each getUpdates (see the module)."""
         super().__init__()
         self.storage: Storage | None = None
         self.on_trouble: Callable[[Update], Awaitable[None]] | None = None
+        self.defer = defer
         self._raw: dict[int, dict] = {}
+        self._answer: bytes | None = None  # the latest getUpdates answer, not yet read
+        self._unsettled: dict[int, Update] = {}  # put, not yet handled nor journaled, oldest first
+        self._settled = asyncio.Event()  # set while _unsettled is empty
+        self._settled.set()
 
     def remember(self, data: dict) -> None:
         """The update as Telegram sent it: the journal keeps this, not python-telegram-bot's
@@ -69,27 +88,67 @@ class JournalingQueue(asyncio.Queue):
         self._raw[data["update_id"]] = data
 
     def observe(self, endpoint: str, payload: bytes) -> None:
-        """For the getUpdates transport: remember each update of an answer."""
-        if endpoint != "getUpdates":
-            return
-        try:
-            for data in json.loads(payload)["result"]:
-                self.remember(data)
-        except (ValueError, KeyError, TypeError):
-            pass  # python-telegram-bot reports a malformed answer; the journal falls back to to_dict()
+        """For the getUpdates transport: keep the answer, read only if one of its updates must
+        be journaled (the updates that wait for the journal are all of the latest answer:
+        ``durable()`` runs before each getUpdates)."""
+        if endpoint == "getUpdates":
+            self._answer = payload
+
+    def _telegrams_json(self, update: Update) -> dict:
+        if update.update_id not in self._raw and self._answer is not None:
+            answer, self._answer = self._answer, None
+            try:
+                for data in json.loads(answer)["result"]:
+                    self.remember(data)
+            except (ValueError, KeyError, TypeError):
+                pass  # python-telegram-bot reports a malformed answer; the journal falls back to to_dict()
+        return self._raw.get(update.update_id) or update.to_dict()
 
     async def put(self, item: Any) -> None:
         if isinstance(item, Update) and self.storage is not None:
-            await self._journal(item)
+            if self.defer:
+                self._unsettled[item.update_id] = item
+                self._settled.clear()
+            else:
+                await self._journal(item)
         await super().put(item)
+
+    async def put_journaled(self, update: Update) -> None:
+        """An update taken from the journal (``replay``): nothing to write or wait for."""
+        await super().put(update)
+
+    def settle(self, update: object) -> None:
+        """The processing of ``update`` ran to its end: it needs no journal row."""
+        if isinstance(update, Update) and self._unsettled.pop(update.update_id, None) is not None:
+            self._raw.pop(update.update_id, None)
+            if not self._unsettled:
+                self._settled.set()
+
+    async def durable(self) -> None:
+        """Polling, before each getUpdates (which confirms every update fetched before it):
+        returns once each of them is handled or in the journal. Waits up to ``SETTLE_WAIT`` for
+        them to be handled, then journals the rest, oldest first."""
+        if not self._unsettled:
+            return
+        try:
+            await asyncio.wait_for(self._settled.wait(), SETTLE_WAIT)
+        except TimeoutError:
+            pass
+        for update_id, update in list(self._unsettled.items()):
+            if update_id in self._unsettled:  # not settled while an earlier one was written
+                await self._journal(update)
+                self.settle(update)
 
     async def _journal(self, update: Update) -> None:
         assert self.storage is not None
         delay, told = JOURNAL_RETRY_FIRST, False
         while True:
+            if self.defer and update.update_id not in self._unsettled:
+                return  # handled while the journal could not be written: nothing left to keep
             try:
-                data = self._raw.pop(update.update_id, None) or update.to_dict()
+                data = self._telegrams_json(update)  # on a retry too
                 await self.storage.journal(update.update_id, data, chat_of(update))
+                self._raw.pop(update.update_id, None)
                 if told:
                     log.warning("the update journal is writable again")
                 return
@@ -115,8 +174,10 @@ class JournalingQueue(asyncio.Queue):
 async def replay(app: ShouhuApplication) -> int:
     """Queue the updates journaled but not handled before the last stop; returns how many."""
     pending = await app.services.storage.pending_updates()
+    queue = app.update_queue
+    assert isinstance(queue, JournalingQueue)
     for data in pending:
-        await app.update_queue.put(Update.de_json(data, app.bot))
+        await queue.put_journaled(Update.de_json(data, app.bot))
     if pending:
         log.info("finishing %d update(s) received before the last stop", len(pending))
     return len(pending)
@@ -199,10 +260,16 @@ class PerChatProcessor(BaseUpdateProcessor):
         self.on_flood: Callable[[Update, bool], Awaitable[None]] | None = None
         self.backlog: Backlog | None = None  # several workers on one database: the journal is the queue
         self.taken_over = 0  # chats whose waiting updates this worker took over from one that died
+        self.on_done: Callable[[object], None] | None = None  # an update's processing ran to its end
         self._idle = asyncio.Event()
         self._idle.set()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self._process(update, coroutine)
+        if self.on_done is not None:  # not when cancelled or failed outside the handlers: journaled then
+            self.on_done(update)
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = chat_of(update)
         waiting = self._waiting.get(chat, 0)
         if chat is not None and waiting >= self.max_waiting and isinstance(update, Update) and self.on_flood:

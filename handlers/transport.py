@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram.error import NetworkError, TimedOut
@@ -29,11 +29,15 @@ class ResilientRequest(HTTPXRequest):
         self.max_wait = max_wait
         # shown every successful answer's method and body (the journal keeps getUpdates' own JSON)
         self.observe: Callable[[str, bytes], None] | None = None
+        # awaited before each request is sent the first time (polling: the journal's ``durable``)
+        self.before_send: Callable[[], Awaitable[None]] | None = None
 
     async def do_request(  # type: ignore[override]  # passes the timeouts through unchanged
         self, url: str, method: str, request_data: Any = None, **timeouts: Any
     ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]  # the method name; the rest of the URL holds the token
+        if self.before_send is not None:
+            await self.before_send()
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             delay = min(self.backoff * 2 ** (attempt - 1), self.max_wait)

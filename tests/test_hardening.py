@@ -110,8 +110,10 @@ async def test_one_chat_flooding_does_not_hold_up_the_others(bot, fake, zh):
 
 
 async def test_a_full_disk_does_not_leave_the_bot_deaf(bot, fake, zh):
-    """Journaling fails (ENOSPC): polling must survive, the person is told once, and their
-    message is handled as soon as there is room again."""
+    """An upload is still downloading when the next poll would confirm it, so it must go into
+    the journal first, and the journal fails (ENOSPC): polling survives, nothing is confirmed to
+    Telegram while the update is safe nowhere, the person is told once, and everything is
+    answered once there is room again."""
     storage = bot.services.storage
     real = storage.journal
     failures = {"left": 3}
@@ -124,13 +126,42 @@ async def test_a_full_disk_does_not_leave_the_bot_deaf(bot, fake, zh):
 
     storage.journal = full
     user = fake.user(USER, language_code="zh")
-    user.send("/start")
-    notice, welcome = await user.wait_for_messages(2, timeout=20)
+    with fake._lock:  # the stall is in place before the bot can fetch the update
+        upd = user.send_document(b"a recording" * 1000, "call.m4a", "audio/mp4")
+        gate = fake.delay_file(upd["message"]["document"]["file_id"])
+    (notice,) = await user.wait_for_messages(1, timeout=20)
     assert notice.raw_text == zh.msg("journal_trouble")
-    assert "/privacy" in welcome.text
-    user.send("/help")
-    (help_msg,) = await user.wait_for_messages(1, timeout=10)
+    assert not fake.is_confirmed(upd["update_id"]), "not confirmed while the journal cannot hold it"
+    await fake.wait_confirmed(upd, timeout=20)
+    assert upd in await storage.pending_updates(), "confirmed only once it was in the journal"
+    assert failures["left"] == 0
+    other = fake.user(USER + 1, language_code="zh")
+    other.send("/help")
+    (help_msg,) = await other.wait_for_messages(1, timeout=10)
     assert help_msg.raw_text.startswith(zh.msg("help")[:20]), "still listening after the disk was full"
+    gate.set()
+    (receipt,) = await user.wait_for_messages(1, timeout=20)
+    assert "E-001" in receipt.text
+
+
+async def test_an_update_answered_at_once_needs_no_journal_row(bot, fake, zh):
+    """Polling: a /start handled before the next poll is confirmed without a journal write
+    (the write and its fsync were a quarter of the bot's own cost per update)."""
+    storage = bot.services.storage
+    written = []
+    real = storage.journal
+
+    async def counting(update_id, payload, chat_id=None):
+        written.append(update_id)
+        await real(update_id, payload, chat_id)
+
+    storage.journal = counting
+    user = fake.user(USER, language_code="zh")
+    sent = user.send("/start")
+    await user.wait_for_messages(1)
+    await fake.wait_confirmed(sent)
+    assert await storage.is_handled(sent["update_id"])
+    assert written == []
 
 
 # ----------------------------------------------------------------------------- #10.9 one-time confirmations
