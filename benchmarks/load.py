@@ -456,9 +456,13 @@ def report(conv: list[dict], big: dict | None, scale: list[dict], seconds: float
             *(
                 f"| {label} | {parts[key][0]:.2f} ms | {parts[key][1]:.2f} ms |"
                 for key, label in (
-                    ("journal", "journal the update (sealed), commit"),
+                    (
+                        "journal",
+                        "journal the update (sealed), commit: polling does it only for an update still "
+                        "being handled at the next poll",
+                    ),
                     ("apply", "the update's transaction: case, engine (/status), mark handled, commit"),
-                    ("record_sent", "remember the reply's message id, commit"),
+                    ("record_sent", "remember the reply's message id: written inline, fsynced within a second"),
                 )
             ),
         ]

@@ -130,10 +130,11 @@ class JournalingQueue(asyncio.Queue):
         them to be handled, then journals the rest, oldest first."""
         if not self._unsettled:
             return
-        try:
-            await asyncio.wait_for(self._settled.wait(), SETTLE_WAIT)
-        except TimeoutError:
-            pass
+        settled = asyncio.ensure_future(self._settled.wait())
+        try:  # not wait_for: in Python 3.11 it can swallow a cancellation (polling stopping) that
+            await asyncio.wait((settled,), timeout=SETTLE_WAIT)  # meets the batch being settled
+        finally:
+            settled.cancel()
         for update_id, update in list(self._unsettled.items()):
             if update_id in self._unsettled:  # not settled while an earlier one was written
                 await self._journal(update)

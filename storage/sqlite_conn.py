@@ -8,8 +8,13 @@ more than the statements themselves (benchmarks/RESULTS.md, "Inline SQLite"). So
 * **inline:** ``BEGIN``, every statement inside a transaction (it writes into the page cache and
   the WAL; nothing is fsynced before ``COMMIT``), ``ROLLBACK``, and a ``SELECT`` outside one;
 * **on the thread:** ``COMMIT`` (``synchronous=FULL`` fsyncs the WAL there), any other statement
-  outside a transaction (it commits by itself: a journal row, the sent message ids, a
-  checkpoint, a pragma), and closing. The event loop goes on while the disk works.
+  outside a transaction (it commits by itself: a journal row, a checkpoint, a pragma), and
+  closing. The event loop goes on while the disk works.
+* **inline, fsynced later:** ``execute_unsynced``, for a write that must survive the process
+  dying but may wait a moment for the disk (the ids of the messages the bot sent). It is in the
+  WAL, in the operating system's hands, when it returns; the WAL is fsynced by the next
+  ``COMMIT`` or within ``SYNC_WITHIN`` seconds, whichever comes first. Only a power cut or an
+  operating-system crash in between can lose it.
 
 ``BEGIN IMMEDIATE`` runs inline although it takes SQLite's write lock: the SQLite backend is one
 process (``rotate-key`` refuses to run beside it), so no other writer can make it wait.
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import sqlite3
 import threading
@@ -46,6 +52,7 @@ class _Closes(Protocol):
 C = TypeVar("C", bound=_Closes)
 
 FETCH_ROWS = 256  # rows per step when a cursor is iterated; the loop runs other work between steps
+SYNC_WITHIN = 1.0  # seconds until the WAL is fsynced after an execute_unsynced (sooner if a COMMIT comes)
 
 
 class Cursor:
@@ -106,8 +113,11 @@ class Connection:
     """Open with ``await Connection.open(path)``; ``isolation_level=None``: transactions are the
     caller's own ``BEGIN``/``commit()``."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None):
         self._conn = conn
+        self._wal = None if path is None else Path(f"{path}-wal")
+        self._sync_due: asyncio.TimerHandle | None = None
+        self._syncing: asyncio.Future[None] | None = None
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         # The thread has the connection while _busy; it clears it itself (whatever became of the
         # loop that asked), and wakes whoever waits, under _lock.
@@ -123,7 +133,7 @@ class Connection:
     async def open(cls, path: Path, *, timeout: float = 5.0) -> Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
         conn.row_factory = sqlite3.Row
-        return cls(conn)
+        return cls(conn, path)
 
     @property
     def in_transaction(self) -> bool:
@@ -205,6 +215,32 @@ class Connection:
     async def commit(self) -> None:
         await self._off_loop(self._conn.commit)
 
+    async def execute_unsynced(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+        """One statement that commits by itself, run inline without waiting for the disk (see
+        the module): ``synchronous=NORMAL`` for it, and no automatic checkpoint inline (the next
+        ``COMMIT`` on the thread does it)."""
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if self._busy:
+            await self._idle()
+        conn = self._conn
+        synchronous, autocheckpoint = _pragma(conn, "synchronous"), _pragma(conn, "wal_autocheckpoint")
+        _pragma(conn, "synchronous", 1)  # NORMAL
+        _pragma(conn, "wal_autocheckpoint", 0)
+        try:
+            conn.execute(sql, params).close()
+        finally:
+            _pragma(conn, "wal_autocheckpoint", autocheckpoint)
+            _pragma(conn, "synchronous", synchronous)
+        if self._sync_due is None and self._wal is not None:
+            self._sync_due = asyncio.get_running_loop().call_later(SYNC_WITHIN, self._sync_wal)
+
+    def _sync_wal(self) -> None:
+        self._sync_due = None
+        assert self._wal is not None
+        # on a thread of its own, not the connection's: statements go on meanwhile
+        self._syncing = asyncio.ensure_future(asyncio.to_thread(_fsync_file, self._wal))
+
     @contextlib.contextmanager
     def all_off_loop(self) -> Iterator[None]:
         """Every statement of this block runs on the thread (and is read to its end there): for
@@ -224,9 +260,12 @@ class Connection:
         await self._inline(self._conn.rollback)
 
     async def close(self) -> None:
-        """Idempotent. The last connection to close checkpoints the WAL: on the thread."""
+        """Idempotent. The last connection to close checkpoints the WAL (fsynced): on the thread."""
         if self._closed:
             return
+        if self._sync_due is not None:  # closing checkpoints the WAL into the database, fsynced
+            self._sync_due.cancel()
+            self._sync_due = None
         try:
             await self._off_loop(self._conn.close)
         finally:
@@ -281,3 +320,22 @@ class _Finished:
 
 def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
     return conn.execute(sql, params).fetchall()
+
+
+def _pragma(conn: sqlite3.Connection, name: str, value: int | None = None) -> int:
+    """Read (or set, then read) an integer pragma; the statement is read to its end, so it
+    never stays open to block a COMMIT."""
+    rows = conn.execute(f"PRAGMA {name}" if value is None else f"PRAGMA {name}={int(value)}").fetchall()
+    return int(rows[0][0]) if rows else int(value or 0)
+
+
+def _fsync_file(path: Path) -> None:
+    """fsync a file by its path: the kernel flushes every write to it, whoever made it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # checkpointed away and removed at close: nothing left to flush
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

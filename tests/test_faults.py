@@ -96,6 +96,36 @@ async def test_kill_between_two_updates_repeats_nothing(fake, data_dir, tmp_path
         stop(procs[-1])
 
 
+async def test_a_reply_sent_just_before_a_kill_is_still_retracted_by_delete(fake, data_dir, tmp_path, zh):
+    """The ids of the bot's messages are written without waiting for the disk (fsynced a moment
+    later): the bot killed right after writing them, /delete still takes that reply back."""
+    user = fake.user(USER, language_code="zh")
+    log = tmp_path / "bot.log"
+    procs = [start_bot(fake, data_dir, log)]
+    try:
+        user.send("/start")
+        await user.wait_for_messages(1, timeout=30)
+        user.send("/testimony")
+        (prompt,) = await user.wait_for_messages(1, timeout=30)
+        reader = sqlite3.connect(data_dir / "shouhu.db")
+        try:
+            written = "SELECT count(*) FROM chat_messages WHERE message_id = ?"
+            await fake.wait_until(lambda: reader.execute(written, (prompt.message_id,)).fetchone()[0], 10)
+        finally:
+            reader.close()
+        kill9(procs[-1])
+
+        procs.append(start_bot(fake, data_dir, log))
+        user.send("/delete")
+        (confirm,) = await user.wait_for_messages(1, timeout=30)
+        user.press(confirm, zh.msg("btn_confirm_delete"))
+        msgs = await user.wait_for_messages(1, timeout=30)
+        assert msgs[-1].raw_text == zh.msg("delete_done")
+        await fake.wait_until(lambda: user.message(prompt.message_id).deleted, 10)  # the reply from before the kill
+    finally:
+        stop(procs[-1])
+
+
 async def test_kill_during_an_export_leaves_no_plaintext_and_the_next_export_is_whole(fake, data_dir, tmp_path, zh):
     user = fake.user(USER, language_code="zh")
     log = tmp_path / "bot.log"

@@ -184,3 +184,37 @@ async def test_stats_over_every_case_are_read_on_the_thread(tmp_path):
         assert seen == [(LOOP, "SELECT")], "and afterwards reads run inline again"
     finally:
         await storage.close()
+
+
+async def test_an_unsynced_write_runs_inline_and_is_fsynced_within_its_time(db, tmp_path, monkeypatch):
+    """The sent message ids: written on the loop without waiting for the disk, visible to any
+    reader at once (in the WAL, the operating system's), and the WAL fsynced a moment later."""
+    import storage.sqlite_conn as sqlite_conn
+
+    synced: list[str] = []
+    monkeypatch.setattr(sqlite_conn, "SYNC_WITHIN", 0.05)
+    monkeypatch.setattr(sqlite_conn, "_fsync_file", lambda path: synced.append(str(path)))
+    seen = trace(db)
+    await db.execute_unsynced("INSERT INTO t (k, v) VALUES (1, 'sent')")
+    assert [thread for thread, sql in seen if sql == "INSERT"] == [LOOP]
+    assert synced == [], "not fsynced before the moment is up"
+    other = sqlite3.connect(tmp_path / "t.db")
+    assert other.execute("SELECT v FROM t").fetchall() == [("sent",)], "committed when it returns"
+    other.close()
+    assert (await db.execute_fetchall("PRAGMA synchronous"))[0][0] == 2, "FULL again for everything else"
+    await db.execute_unsynced("INSERT INTO t (k, v) VALUES (2, 'sent')")
+    await asyncio.sleep(0.2)
+    assert synced == [str(tmp_path / "t.db-wal")], "one fsync of the WAL for both writes"
+
+
+async def test_an_unsynced_write_leaves_the_checkpoint_to_the_thread(db, tmp_path):
+    """A WAL past its checkpoint size is copied into the database by the next COMMIT on the
+    thread, never inline by the write that is meant to cost the loop nothing."""
+    await db.execute("PRAGMA wal_autocheckpoint=1")  # every commit would checkpoint
+    await db.execute("INSERT INTO t (k, v) VALUES (0, 'x')")  # on the thread: checkpointed there
+    size = (tmp_path / "t.db").stat().st_size
+    await db.execute_unsynced("INSERT INTO t (k, v) VALUES (1, ?)", ("y" * 50_000,))
+    assert (tmp_path / "t.db").stat().st_size == size, "no checkpoint inline"
+    assert (await db.execute_fetchall("PRAGMA wal_autocheckpoint"))[0][0] == 1, "the setting is back"
+    await db.execute("INSERT INTO t (k, v) VALUES (2, 'z')")
+    assert (tmp_path / "t.db").stat().st_size > size + 40_000, "the next commit on the thread checkpointed"
