@@ -3,6 +3,7 @@ staff chat for a handoff). Nothing here decides anything."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from flows.model import Message
+from flows.model import Keyboard, Message
 from handlers.context import ShouhuContext
 from handlers.delivery import StaffUnreachable
 
@@ -18,11 +19,14 @@ log = logging.getLogger(__name__)
 
 
 def markup(msg: Message) -> InlineKeyboardMarkup | None:
-    if not msg.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in msg.buttons]
-    )
+    return _keyboard(msg.buttons) if msg.buttons else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyboard(buttons: Keyboard) -> InlineKeyboardMarkup:
+    """Most screens' keyboards come again and again: each is built once (about 50 µs, a reply's
+    worth of Shouhu's own work) and shared, which python-telegram-bot's frozen objects allow."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])
 
 
 async def answer_query(update: Update, text: str = "") -> None:
