@@ -99,7 +99,8 @@ class JournalingQueue(asyncio.Queue):
             answer, self._answer = self._answer, None
             try:
                 for data in json.loads(answer)["result"]:
-                    self.remember(data)
+                    if data["update_id"] in self._unsettled:  # the others need no journal row
+                        self.remember(data)
             except (ValueError, KeyError, TypeError):
                 pass  # python-telegram-bot reports a malformed answer; the journal falls back to to_dict()
         return self._raw.get(update.update_id) or update.to_dict()
