@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import queue
 import sqlite3
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class _Closes(Protocol):
@@ -237,9 +239,14 @@ class Connection:
 
     def _sync_wal(self) -> None:
         self._sync_due = None
+        self._syncing = asyncio.ensure_future(self._fsync_wal())
+
+    async def _fsync_wal(self) -> None:
         assert self._wal is not None
-        # on a thread of its own, not the connection's: statements go on meanwhile
-        self._syncing = asyncio.ensure_future(asyncio.to_thread(_fsync_file, self._wal))
+        try:  # on a thread of its own, not the connection's: statements go on meanwhile
+            await asyncio.to_thread(_fsync_file, self._wal)
+        except OSError as exc:  # the next COMMIT fsyncs the WAL again, and reports its own error
+            log.error("could not fsync the database's WAL (%s); the next commit tries again", type(exc).__name__)
 
     @contextlib.contextmanager
     def all_off_loop(self) -> Iterator[None]:
@@ -266,6 +273,8 @@ class Connection:
         if self._sync_due is not None:  # closing checkpoints the WAL into the database, fsynced
             self._sync_due.cancel()
             self._sync_due = None
+        if self._syncing is not None:
+            await self._syncing
         try:
             await self._off_loop(self._conn.close)
         finally:
