@@ -221,19 +221,7 @@ class Connection:
         """One statement that commits by itself, run inline without waiting for the disk (see
         the module): ``synchronous=NORMAL`` for it, and no automatic checkpoint inline (the next
         ``COMMIT`` on the thread does it)."""
-        if self._closed:
-            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
-        if self._busy:
-            await self._idle()
-        conn = self._conn
-        synchronous, autocheckpoint = _pragma(conn, "synchronous"), _pragma(conn, "wal_autocheckpoint")
-        _pragma(conn, "synchronous", 1)  # NORMAL
-        _pragma(conn, "wal_autocheckpoint", 0)
-        try:
-            conn.execute(sql, params).close()
-        finally:
-            _pragma(conn, "wal_autocheckpoint", autocheckpoint)
-            _pragma(conn, "synchronous", synchronous)
+        await self._inline(_unsynced, self._conn, sql, params)
         if self._sync_due is None and self._wal is not None:
             self._sync_due = asyncio.get_running_loop().call_later(SYNC_WITHIN, self._sync_wal)
 
@@ -329,6 +317,17 @@ class _Finished:
 
 def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
     return conn.execute(sql, params).fetchall()
+
+
+def _unsynced(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
+    synchronous, autocheckpoint = _pragma(conn, "synchronous"), _pragma(conn, "wal_autocheckpoint")
+    _pragma(conn, "synchronous", 1)  # NORMAL
+    _pragma(conn, "wal_autocheckpoint", 0)
+    try:
+        conn.execute(sql, params).close()
+    finally:
+        _pragma(conn, "wal_autocheckpoint", autocheckpoint)
+        _pragma(conn, "synchronous", synchronous)
 
 
 def _pragma(conn: sqlite3.Connection, name: str, value: int | None = None) -> int:
