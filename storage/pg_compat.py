@@ -17,8 +17,9 @@ A connection error becomes ``StorageUnavailable`` (an OSError), which callers al
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -115,6 +116,12 @@ class PgDb:
 
     def execute(self, sql: str, params: Any = ()) -> Pending[Cursor]:
         return Pending(partial(_run, self, sql, params))
+
+    @contextlib.contextmanager
+    def light(self) -> Iterator[None]:
+        """``sqlite_conn.Connection.light``'s place: on PostgreSQL every commit waits for the
+        disk (``synchronous_commit`` as the server has it), light rows too."""
+        yield
 
     async def execute_fetchall(self, sql: str, params: Any = ()) -> list[Row]:
         async with self.execute(sql, params) as cur:

@@ -7,14 +7,22 @@ more than the statements themselves (benchmarks/RESULTS.md, "Inline SQLite"). So
 
 * **inline:** ``BEGIN``, every statement inside a transaction (it writes into the page cache and
   the WAL; nothing is fsynced before ``COMMIT``), ``ROLLBACK``, and a ``SELECT`` outside one;
-* **on the thread:** ``COMMIT`` (``synchronous=FULL`` fsyncs the WAL there), any other statement
-  outside a transaction (it commits by itself: a journal row, a checkpoint, a pragma), and
-  closing. The event loop goes on while the disk works.
-* **inline, fsynced later:** ``execute_unsynced``, for a write that must survive the process
-  dying but may wait a moment for the disk (the ids of the messages the bot sent). It is in the
-  WAL, in the operating system's hands, when it returns; the WAL is fsynced by the next
-  ``COMMIT`` or within ``SYNC_WITHIN`` seconds, whichever comes first. Only a power cut or an
-  operating-system crash in between can lose it.
+* **on the thread:** ``COMMIT`` and then the WAL's fsync, any other statement outside a
+  transaction (it commits by itself: a journal row, a checkpoint, a pragma; fsynced likewise if
+  it wrote a row), and closing. The event loop goes on while the disk works.
+* **light: inline, fsynced later:** ``commit_light`` and ``execute_unsynced``, for writes that
+  must survive the process dying but may wait a moment for the disk (where a person is in the
+  guide, the ids of messages; see ``light``). They are in the WAL, in the operating system's
+  hands, when the call returns; the WAL is fsynced by the next durable commit or within
+  ``SYNC_WITHIN`` seconds, whichever comes first. Only a power cut or an operating-system crash
+  in between can lose them, and then only the last of them: the WAL is a log, so a durable
+  commit after them holds them too.
+
+The connection runs with ``synchronous=NORMAL`` and fsyncs the WAL itself, by its path, where
+``synchronous=FULL`` would (after every commit that is not light): that is what lets a light
+commit skip the wait. SQLite's own checkpoint after a commit (``wal_autocheckpoint``) runs only
+on the thread: light writes turn it off for themselves, and after ``LIGHT_RUN`` of them in a row
+the next commit is a durable one, which checkpoints a WAL grown past its size.
 
 ``BEGIN IMMEDIATE`` runs inline although it takes SQLite's write lock: the SQLite backend is one
 process (``rotate-key`` refuses to run beside it), so no other writer can make it wait.
@@ -54,7 +62,8 @@ class _Closes(Protocol):
 C = TypeVar("C", bound=_Closes)
 
 FETCH_ROWS = 256  # rows per step when a cursor is iterated; the loop runs other work between steps
-SYNC_WITHIN = 1.0  # seconds until the WAL is fsynced after an execute_unsynced (sooner if a COMMIT comes)
+SYNC_WITHIN = 1.0  # seconds until the WAL is fsynced after a light write (sooner if a durable commit comes)
+LIGHT_RUN = 100  # light writes in a row at most; then a durable commit (fsync, checkpoint) on the thread
 
 
 class Cursor:
@@ -120,6 +129,10 @@ class Connection:
         self._wal = None if path is None else Path(f"{path}-wal")
         self._sync_due: asyncio.TimerHandle | None = None
         self._syncing: asyncio.Future[None] | None = None
+        self._light_rows = 0  # rows written inside light() blocks since the connection opened
+        self._light_run = 0  # light writes since the last durable commit
+        self._written = 0  # light writes so far, counted ...
+        self._synced = 0  # ... and how many of them a finished fsync of the WAL holds
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         # The thread has the connection while _busy; it clears it itself (whatever became of the
         # loop that asked), and wakes whoever waits, under _lock.
@@ -135,11 +148,29 @@ class Connection:
     async def open(cls, path: Path, *, timeout: float = 5.0) -> Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
         conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA synchronous=NORMAL").close()  # the WAL's fsync is this class's own (see the module)
         return cls(conn, path)
 
     @property
     def in_transaction(self) -> bool:
         return self._conn.in_transaction
+
+    @property
+    def weighty_rows(self) -> int:
+        """Rows written since the connection opened, those written inside ``light()`` aside: a
+        transaction that did not move it may end with ``commit_light``."""
+        return self._conn.total_changes - self._light_rows
+
+    @contextlib.contextmanager
+    def light(self) -> Iterator[None]:
+        """Rows written in this block may wait up to ``SYNC_WITHIN`` for the disk: they do not
+        count in ``weighty_rows``. For what a power cut may take back without losing anything of
+        a case's record. One writer at a time (``SqliteStorage`` holds its writer lock)."""
+        before = self._conn.total_changes
+        try:
+            yield
+        finally:
+            self._light_rows += self._conn.total_changes - before
 
     # ------------------------------------------------------------------ the two ways to run
 
@@ -157,6 +188,16 @@ class Connection:
         if self._busy:
             await self._idle()
         return fn(*args)
+
+    async def _durably(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the thread; if it leaves rows committed, the WAL fsynced there before
+        this returns (what ``synchronous=FULL`` would do)."""
+        upto = self._written
+        value, synced = await self._off_loop(_then_fsync, self._conn, self._wal, fn, args)
+        if synced:
+            self._synced = max(self._synced, upto)
+            self._light_run = 0
+        return value
 
     async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -200,41 +241,61 @@ class Connection:
 
     async def _statement(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> Cursor:
         if self._waits_for_disk(sql):  # read to the end there: no statement stays open to block a COMMIT
-            return Cursor(self, await self._off_loop(_Finished, self._conn, sql, params))
+            return Cursor(self, await self._durably(_Finished, self._conn, sql, params))
         return Cursor(self, await self._inline(self._conn.execute, sql, params))
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Pending[Cursor]:
         return Pending(partial(self._statement, sql, params))
 
     async def execute_fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        run = self._off_loop if self._waits_for_disk(sql) else self._inline
+        run = self._durably if self._waits_for_disk(sql) else self._inline
         return await run(_fetchall, self._conn, sql, params)
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
-        run = self._off_loop if self._heavy or not self._conn.in_transaction else self._inline
+        run = self._durably if self._heavy or not self._conn.in_transaction else self._inline
         await run(self._conn.executemany, sql, list(seq))
 
     async def commit(self) -> None:
-        await self._off_loop(self._conn.commit)
+        """A durable commit: returns once the WAL is fsynced (on the thread)."""
+        await self._durably(self._conn.commit)
+
+    async def commit_light(self) -> None:
+        """Commit inline without waiting for the disk (see the module): for a transaction that
+        wrote only inside ``light()``. After ``LIGHT_RUN`` light writes in a row, durably."""
+        if self._light_run >= LIGHT_RUN:
+            return await self.commit()
+        await self._inline(_light, self._conn, self._conn.commit)
+        self._written_light()
 
     async def execute_unsynced(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
-        """One statement that commits by itself, run inline without waiting for the disk (see
-        the module): ``synchronous=NORMAL`` for it, and no automatic checkpoint inline (the next
-        ``COMMIT`` on the thread does it)."""
-        await self._inline(_unsynced, self._conn, sql, params)
-        if self._sync_due is None and self._wal is not None:
+        """One statement that commits by itself, light (see the module)."""
+        if self._light_run >= LIGHT_RUN:
+            await self._durably(_Finished, self._conn, sql, params)
+            return
+        await self._inline(_light, self._conn, _run_closed, self._conn, sql, params)
+        self._written_light()
+
+    def _written_light(self) -> None:
+        self._written += 1
+        self._light_run += 1
+        if self._sync_due is None and self._wal is not None and not self._closed:
             self._sync_due = asyncio.get_running_loop().call_later(SYNC_WITHIN, self._sync_wal)
 
     def _sync_wal(self) -> None:
         self._sync_due = None
-        self._syncing = asyncio.ensure_future(self._fsync_wal())
+        if self._synced < self._written:  # else a durable commit has fsynced the WAL since
+            self._syncing = asyncio.ensure_future(self._fsync_wal(self._written))
 
-    async def _fsync_wal(self) -> None:
+    async def _fsync_wal(self, upto: int) -> None:
         assert self._wal is not None
         try:  # on a thread of its own, not the connection's: statements go on meanwhile
             await asyncio.to_thread(_fsync_file, self._wal)
-        except OSError as exc:  # the next COMMIT fsyncs the WAL again, and reports its own error
-            log.error("could not fsync the database's WAL (%s); the next commit tries again", type(exc).__name__)
+        except OSError as exc:  # tried again in a moment, or by the next durable commit
+            log.error("could not fsync the database's WAL (%s); trying again", type(exc).__name__)
+            if self._sync_due is None and not self._closed:
+                self._sync_due = asyncio.get_running_loop().call_later(SYNC_WITHIN, self._sync_wal)
+            return
+        self._synced = max(self._synced, upto)
 
     @contextlib.contextmanager
     def all_off_loop(self) -> Iterator[None]:
@@ -249,7 +310,7 @@ class Connection:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(connection, *args)`` on the thread, with the plain ``sqlite3`` connection: for
         work over many rows (a day's pruning) that would hold up the loop."""
-        return await self._off_loop(fn, self._conn, *args)
+        return await self._durably(fn, self._conn, *args)
 
     async def rollback(self) -> None:
         await self._inline(self._conn.rollback)
@@ -319,15 +380,32 @@ def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[s
     return conn.execute(sql, params).fetchall()
 
 
-def _unsynced(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
-    synchronous, autocheckpoint = _pragma(conn, "synchronous"), _pragma(conn, "wal_autocheckpoint")
-    _pragma(conn, "synchronous", 1)  # NORMAL
+def _run_closed(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
+    conn.execute(sql, params).close()
+
+
+def _light(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` inline, with no automatic checkpoint (it would fsync on the loop): a durable
+    commit on the thread does it."""
+    autocheckpoint = _pragma(conn, "wal_autocheckpoint")
     _pragma(conn, "wal_autocheckpoint", 0)
     try:
-        conn.execute(sql, params).close()
+        return fn(*args)
     finally:
         _pragma(conn, "wal_autocheckpoint", autocheckpoint)
-        _pragma(conn, "synchronous", synchronous)
+
+
+def _then_fsync(
+    conn: sqlite3.Connection, wal: Path | None, fn: Callable[..., T], args: tuple[Any, ...]
+) -> tuple[T, bool]:
+    """On the thread: ``fn(*args)``, then the WAL fsynced if rows are committed now that were
+    not before (a COMMIT, or a statement that committed by itself). True if it was."""
+    changes, open_tx = conn.total_changes, conn.in_transaction
+    value = fn(*args)
+    if wal is None or conn.in_transaction or (conn.total_changes == changes and not open_tx):
+        return value, False
+    _fsync_file(wal)
+    return value, True
 
 
 def _pragma(conn: sqlite3.Connection, name: str, value: int | None = None) -> int:

@@ -110,8 +110,14 @@ class SqliteTx(Transaction):
         return self._keys[case.id]
 
     async def save_case(self, case: Case) -> None:
+        """Where the person is in the guide: light (``Connection.light``). A new case's row and
+        key were written by ``case()``, durably."""
         if case.deleted:
             return
+        with self.db.light():
+            await self._save_case(case)
+
+    async def _save_case(self, case: Case) -> None:
         await self.db.execute(
             "UPDATE cases SET locale = ?, node = ?, ticks = ?, awaiting = ?, updated_at = ? WHERE id = ?",
             (
@@ -128,11 +134,12 @@ class SqliteTx(Transaction):
         if not message_ids:  # a button press brings no message of the user's
             return
         t = iso(self.clock())
-        await self.db.executemany(
-            "INSERT INTO chat_messages (case_id, message_id, at) SELECT id, ?, ? FROM cases WHERE chat_id = ? "
-            "ON CONFLICT DO NOTHING",
-            [(mid, t, key.chat_id) for mid in message_ids],
-        )
+        with self.db.light():  # as the ids of the bot's own messages (SqliteStorage.record_sent)
+            await self.db.executemany(
+                "INSERT INTO chat_messages (case_id, message_id, at) SELECT id, ?, ? FROM cases WHERE chat_id = ? "
+                "ON CONFLICT DO NOTHING",
+                [(mid, t, key.chat_id) for mid in message_ids],
+            )
 
     async def case_delete(self, case: Case) -> list[int]:
         """Everything of the case goes: rows, the wrapped key, the vault folder (after commit)."""

@@ -126,6 +126,28 @@ async def test_a_reply_sent_just_before_a_kill_is_still_retracted_by_delete(fake
         stop(procs[-1])
 
 
+async def test_a_step_pressed_just_before_a_kill_is_kept(fake, data_dir, tmp_path, zh):
+    """A step press commits without waiting for the disk (fsynced within a second): the bot
+    killed right after its answer, the person is still on that step after the restart."""
+    user = fake.user(USER, language_code="zh")
+    log = tmp_path / "bot.log"
+    procs = [start_bot(fake, data_dir, log)]
+    try:
+        user.send("/start")
+        (start,) = await user.wait_for_messages(1, timeout=30)
+        user.press_data(start, "s|3")  # the step bar's button for step 3
+        await user.wait_for_messages(1, timeout=30)
+        kill9(procs[-1])
+
+        procs.append(start_bot(fake, data_dir, log))
+        user.send("/status")
+        (status,) = await user.wait_for_messages(1, timeout=30)
+        here = [line for line in status.raw_text.splitlines() if zh.msg("status_here").strip() in line]
+        assert len(here) == 1 and here[0].startswith("3."), status.raw_text
+    finally:
+        stop(procs[-1])
+
+
 async def test_kill_during_an_export_leaves_no_plaintext_and_the_next_export_is_whole(fake, data_dir, tmp_path, zh):
     user = fake.user(USER, language_code="zh")
     log = tmp_path / "bot.log"

@@ -164,6 +164,51 @@ async def test_an_update_answered_at_once_needs_no_journal_row(bot, fake, zh):
     assert written == []
 
 
+@pytest.mark.backends("sqlite")  # PostgreSQL waits for the disk at every commit
+async def test_a_step_is_answered_without_waiting_for_the_disk_and_a_file_only_once_it_is_on_it(
+    bot, fake, zh, monkeypatch
+):
+    """A press that only moves the person through the guide commits on the loop (fsynced within a
+    second); a file is reported saved only after its row was fsynced."""
+    import storage.sqlite_conn as sqlite_conn
+
+    storage = bot.services.storage
+    journaled: list[int] = []
+    real_journal = storage.journal
+
+    async def journal(update_id, payload, chat_id=None):  # an update still handled at the next poll
+        journaled.append(update_id)
+        await real_journal(update_id, payload, chat_id)
+
+    storage.journal = journal
+    user = fake.user(USER, language_code="zh")
+    fsynced: list[int] = []  # the messages the person had when the WAL was fsynced
+    real_fsync = sqlite_conn._fsync_file
+
+    def fsync(path):
+        real_fsync(path)
+        fsynced.append(len(user.history))
+
+    monkeypatch.setattr(sqlite_conn, "SYNC_WITHIN", 60.0)
+    monkeypatch.setattr(sqlite_conn, "_fsync_file", fsync)
+    user.send("/start")  # a new case: its key is written durably
+    (start,) = await user.wait_for_messages(1)
+    assert fsynced, "the new case waited for the disk"
+    before = len(fsynced)
+    press = user.press_data(start, "s|2")  # the step bar's button for step 2
+    (step,) = await user.wait_for_messages(1)
+    await settled(bot, press)
+    assert step.raw_text != start.raw_text
+    assert len(fsynced) - before == len(journaled), "no fsync for the step itself"
+
+    before = len(fsynced)
+    shown = len(user.history)
+    user.send_document(b"a recording" * 100, "call.m4a", "audio/mp4")
+    (receipt,) = await user.wait_for_messages(1)
+    assert "E-001" in receipt.text
+    assert fsynced[before:] and fsynced[before] == shown, "on the disk before the person was told"
+
+
 # ----------------------------------------------------------------------------- #10.9 one-time confirmations
 
 

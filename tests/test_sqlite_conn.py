@@ -1,6 +1,8 @@
 """The SQLite connection runs statements on the event loop and leaves it only for what waits for
-the disk (storage/sqlite_conn.py): every commit's fsync happens on its own thread, so one chat's
-commit never holds up the loop, and the connection is never used by two threads at once."""
+the disk (storage/sqlite_conn.py): every durable commit's fsync happens on its own thread, so one
+chat's commit never holds up the loop, and the connection is never used by two threads at once.
+Light writes (where a person is in the guide, message ids) are committed on the loop and fsynced
+a moment later."""
 
 from __future__ import annotations
 
@@ -21,9 +23,8 @@ DISK = "shouhu-sqlite"
 
 @pytest.fixture
 async def db(tmp_path):
-    conn = await Connection.open(tmp_path / "t.db")
+    conn = await Connection.open(tmp_path / "t.db")  # synchronous=NORMAL: it fsyncs the WAL itself
     await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=FULL")
     await conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
     yield conn
     await conn.close()
@@ -186,35 +187,106 @@ async def test_stats_over_every_case_are_read_on_the_thread(tmp_path):
         await storage.close()
 
 
-async def test_an_unsynced_write_runs_inline_and_is_fsynced_within_its_time(db, tmp_path, monkeypatch):
-    """The sent message ids: written on the loop without waiting for the disk, visible to any
-    reader at once (in the WAL, the operating system's), and the WAL fsynced a moment later."""
+@pytest.fixture
+def fsyncs(monkeypatch):
+    """(thread, file) for every fsync of the WAL the connection makes, from now on."""
     import storage.sqlite_conn as sqlite_conn
 
-    synced: list[str] = []
+    seen: list[tuple[str, str]] = []
+    real = sqlite_conn._fsync_file
+
+    def recording(path):
+        real(path)
+        seen.append((threading.current_thread().name, path.name))
+
+    monkeypatch.setattr(sqlite_conn, "_fsync_file", recording)
     monkeypatch.setattr(sqlite_conn, "SYNC_WITHIN", 0.05)
-    monkeypatch.setattr(sqlite_conn, "_fsync_file", lambda path: synced.append(str(path)))
+    return seen
+
+
+async def test_a_commit_returns_once_the_wal_is_fsynced_on_the_thread(db, fsyncs):
+    """What synchronous=FULL did, the connection does itself: every commit that is not light, and
+    every statement that commits a row by itself, is fsynced before it returns."""
+    await db.execute("BEGIN IMMEDIATE")
+    await db.execute("INSERT INTO t (k, v) VALUES (1, 'a')")
+    assert fsyncs == []
+    await db.commit()
+    assert fsyncs == [(DISK, "t.db-wal")]
+    await db.execute("INSERT INTO t (k, v) VALUES (2, 'b')")  # a transaction by itself
+    await db.executemany("INSERT INTO t (k, v) VALUES (?, ?)", [(3, "c")])
+    assert fsyncs == [(DISK, "t.db-wal")] * 3
+    await db.execute("PRAGMA busy_timeout = 100")  # on the thread too, but it wrote nothing
+    await db.execute("INSERT INTO t (k, v) VALUES (3, 'c') ON CONFLICT DO NOTHING")
+    assert len(fsyncs) == 3, "nothing written, nothing to fsync"
+
+
+async def test_an_unsynced_write_runs_inline_and_is_fsynced_within_its_time(db, tmp_path, fsyncs):
+    """The sent message ids: written on the loop without waiting for the disk, visible to any
+    reader at once (in the WAL, the operating system's), and the WAL fsynced a moment later."""
     seen = trace(db)
     await db.execute_unsynced("INSERT INTO t (k, v) VALUES (1, 'sent')")
     assert [thread for thread, sql in seen if sql == "INSERT"] == [LOOP]
-    assert synced == [], "not fsynced before the moment is up"
+    assert fsyncs == [], "not fsynced before the moment is up"
     other = sqlite3.connect(tmp_path / "t.db")
     assert other.execute("SELECT v FROM t").fetchall() == [("sent",)], "committed when it returns"
     other.close()
-    assert (await db.execute_fetchall("PRAGMA synchronous"))[0][0] == 2, "FULL again for everything else"
     await db.execute_unsynced("INSERT INTO t (k, v) VALUES (2, 'sent')")
     await asyncio.sleep(0.2)
-    assert synced == [str(tmp_path / "t.db-wal")], "one fsync of the WAL for both writes"
+    assert fsyncs == [("asyncio_0", "t.db-wal")], "one fsync of the WAL for both writes, off the loop"
 
 
-async def test_an_unsynced_write_leaves_the_checkpoint_to_the_thread(db, tmp_path):
-    """A WAL past its checkpoint size is copied into the database by the next COMMIT on the
-    thread, never inline by the write that is meant to cost the loop nothing."""
+async def test_a_light_transaction_commits_on_the_loop_and_a_durable_commit_since_spares_its_fsync(
+    db, tmp_path, fsyncs
+):
+    seen = trace(db)
+    weighty = db.weighty_rows
+    await db.execute("BEGIN IMMEDIATE")
+    with db.light():
+        await db.execute("INSERT INTO t (k, v) VALUES (1, 'step 2')")
+    assert db.weighty_rows == weighty, "a light row does not count"
+    await db.commit_light()
+    assert [x for x in seen if x[1] != "PRAGMA"][-1] == (LOOP, "COMMIT") and fsyncs == []
+    other = sqlite3.connect(tmp_path / "t.db")
+    assert other.execute("SELECT v FROM t").fetchall() == [("step 2",)], "committed when it returns"
+    other.close()
+    await asyncio.sleep(0.2)
+    assert len(fsyncs) == 1, "fsynced within its time"
+
+    await db.execute("BEGIN IMMEDIATE")
+    with db.light():
+        await db.execute("UPDATE t SET v = 'step 3' WHERE k = 1")
+    await db.commit_light()
+    await db.execute("BEGIN IMMEDIATE")
+    await db.execute("INSERT INTO t (k, v) VALUES (2, 'a fact')")
+    assert db.weighty_rows == weighty + 1
+    await db.commit()  # the WAL is a log: its fsync holds the light commit before it too
+    await asyncio.sleep(0.2)
+    assert len(fsyncs) == 2, "no second fsync for the light commit"
+
+
+async def test_light_writes_never_checkpoint_inline_and_the_wal_stays_bounded(db, tmp_path, monkeypatch):
+    """A WAL past its checkpoint size is copied into the database by the next commit on the
+    thread, never inline by a write that is meant to cost the loop nothing; and after LIGHT_RUN
+    light writes in a row, the next commit is such a commit, so the WAL cannot grow unchecked."""
+    import storage.sqlite_conn as sqlite_conn
+
+    monkeypatch.setattr(sqlite_conn, "LIGHT_RUN", 3)
     await db.execute("PRAGMA wal_autocheckpoint=1")  # every commit would checkpoint
     await db.execute("INSERT INTO t (k, v) VALUES (0, 'x')")  # on the thread: checkpointed there
     size = (tmp_path / "t.db").stat().st_size
+    seen = trace(db)
     await db.execute_unsynced("INSERT INTO t (k, v) VALUES (1, ?)", ("y" * 50_000,))
+    for k in (2, 3):
+        await db.execute("BEGIN IMMEDIATE")
+        with db.light():
+            await db.execute("INSERT INTO t (k, v) VALUES (?, 'z')", (k,))
+        await db.commit_light()
     assert (tmp_path / "t.db").stat().st_size == size, "no checkpoint inline"
+    assert {thread for thread, _ in seen} == {LOOP}
     assert (await db.execute_fetchall("PRAGMA wal_autocheckpoint"))[0][0] == 1, "the setting is back"
-    await db.execute("INSERT INTO t (k, v) VALUES (2, 'z')")
-    assert (tmp_path / "t.db").stat().st_size > size + 40_000, "the next commit on the thread checkpointed"
+    await db.execute("BEGIN IMMEDIATE")
+    with db.light():
+        await db.execute("INSERT INTO t (k, v) VALUES (4, 'z')")
+    await db.commit_light()  # the fourth in a row
+    assert seen[-1] == (DISK, "COMMIT")
+    assert (tmp_path / "t.db").stat().st_size > size + 40_000, "checkpointed on the thread"
