@@ -11,7 +11,7 @@ PostgreSQL, the server processes' (utime + stime from /proc of every child of th
 
 The PostgreSQL server is the tests' own (tests/pg_server.py): a cluster in a temporary folder,
 unix socket, ``fsync=off`` and ``synchronous_commit=off``; SQLite runs with
-``synchronous=NORMAL``. Both measure the work, not the disk's flush. Nothing leaves this
+``synchronous=OFF``. Both measure the work, not the disk's flush. Nothing leaves this
 machine; the server is stopped at the end.
 """
 
@@ -72,7 +72,7 @@ async def run_one(backend: str, cases: int, url: str | None, pg_data: Path | Non
             from storage.sqlite import SqliteStorage
 
             storage = await SqliteStorage.open(Path(tmp), MASTER_KEY)
-            await storage.db.execute("PRAGMA synchronous=NORMAL")
+            await storage.db.execute("PRAGMA synchronous=OFF")  # no fsync: the work, not the disk
         else:
             from storage.postgres import PostgresStorage
 
@@ -145,7 +145,7 @@ def report(rows: list[dict]) -> str:
         f"(shared with other work), Python {platform.python_version()}. One update = journal (sealed) + the chat's "
         f"lock + `handlers.core.apply` (engine, one transaction, the update marked handled); {PRESSES} button "
         f"presses per row on one chat, after {WARMUP} unmeasured; the median of {ROUNDS} rounds; PostgreSQL ANALYZEd after filling. CPU: the bot process, plus the PostgreSQL server's processes. PostgreSQL 15 "
-        "on a unix socket with fsync and synchronous_commit off, SQLite with synchronous=NORMAL: the work, not the "
+        "on a unix socket with fsync and synchronous_commit off, SQLite with synchronous=OFF: the work, not the "
         "disk's flush. psycopg, one connection and a lock per worker.",
         "",
         "| backend | cases stored | wall mean | wall p95 | CPU bot | CPU server | CPU total |",

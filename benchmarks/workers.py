@@ -338,7 +338,7 @@ READING = (
     "divided by the rate (Little's law): it follows the rate, not the work of one update.",
     "- **p50/p99 at 30/s offered**: the work of one update (journal, transaction, replies through the fake "
     "Bot API over HTTP) plus waiting for a core; p99 is the moments another process held the CPU. SQLite "
-    "here commits with fsync on the machine's disk (synchronous=FULL, as deployed) while this PostgreSQL "
+    "here fsyncs the journal's commits on the machine's disk (as deployed) while this PostgreSQL "
     "runs with fsync=off: SQLite's tail includes disk flushes that PostgreSQL's does not.",
     "- **ack** (POST to 200): one journal insert and commit, plus waiting for the worker's event loop; in a "
     "closed loop the loop is busy with handling, which the ack waits behind.",
