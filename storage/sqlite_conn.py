@@ -193,10 +193,11 @@ class Connection:
         """``fn(*args)`` on the thread; if it leaves rows committed, the WAL fsynced there before
         this returns (what ``synchronous=FULL`` would do)."""
         upto = self._written
-        value, synced = await self._off_loop(_then_fsync, self._conn, self._wal, fn, args)
+        value, committed, synced = await self._off_loop(_then_fsync, self._conn, self._wal, fn, args)
+        if committed:  # on the thread, with SQLite's checkpoint after it: light writes may run again
+            self._light_run = 0
         if synced:
             self._synced = max(self._synced, upto)
-            self._light_run = 0
         return value
 
     async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
@@ -397,19 +398,21 @@ def _light(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
 
 def _then_fsync(
     conn: sqlite3.Connection, wal: Path | None, fn: Callable[..., T], args: tuple[Any, ...]
-) -> tuple[T, bool]:
+) -> tuple[T, bool, bool]:
     """On the thread: ``fn(*args)``, then the WAL fsynced if rows are committed now that were
-    not before (a COMMIT, or a statement that committed by itself). True if the WAL is on the
-    disk. ``synchronous`` as SQLite means it: FULL fsynced in the COMMIT already, OFF (a
-    benchmark measuring the work, not the disk) never does."""
+    not before (a COMMIT, or a statement that committed by itself). Returns whether it
+    committed, and whether the WAL is on the disk. ``synchronous`` as SQLite means it: FULL
+    fsynced in the COMMIT already, OFF (a benchmark measuring the work, not the disk) never does."""
     changes, open_tx = conn.total_changes, conn.in_transaction
     value = fn(*args)
-    if wal is None or conn.in_transaction or (conn.total_changes == changes and not open_tx):
-        return value, False
+    if conn.in_transaction or (conn.total_changes == changes and not open_tx):
+        return value, False, False
+    if wal is None:
+        return value, True, False
     level = _pragma(conn, "synchronous")
     if level == 1:  # NORMAL, as Connection.open sets it
         _fsync_file(wal)
-    return value, level >= 1
+    return value, True, level >= 1
 
 
 def _pragma(conn: sqlite3.Connection, name: str, value: int | None = None) -> int:
